@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xt_ratewin decision logic: token bucket, sliding window, ban and the
+ * combined admit-all-or-nothing step.
+ *
+ * Pure functions over plain state, no locking and no allocation: the module
+ * calls them under the entry lock, and tests/unit/algo_test.c compiles this
+ * same file in userspace and checks it against a reference model.
+ *
+ * Time is in jiffies. Stored timestamps are the low 32 bits; every age is
+ * computed as an unsigned 32-bit difference, which is exact while the age is
+ * below 2^32 jiffies. Durations are capped at 30 days (2.6e9 jiffies at
+ * HZ=1000) and garbage collection refreshes older state, so it always is.
+ *
+ * Tokens are fixed point with 32 fractional bits, so a bucket of up to 2^31
+ * packets or bytes refills at any rate from 1/day upwards without overflow
+ * and without accumulating rounding error beyond 2^-32 token per refill.
+ */
+#ifndef _RATEWIN_ALGO_H
+#define _RATEWIN_ALGO_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/limits.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+#else
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef int32_t s32;
+typedef uint64_t u64;
+#ifndef U32_MAX
+#define U32_MAX		((u32)~0U)
+#endif
+#ifndef U64_MAX
+#define U64_MAX		((u64)~0ULL)
+#endif
+static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
+{
+	return (u64)(((unsigned __int128)a * b) / c);
+}
+#endif
+
+#define RW_FP_SHIFT		32
+#define RW_FP_ONE		(1ULL << RW_FP_SHIFT)
+
+/* Windows up to this N keep every timestamp and are exact. */
+#define RW_WIN_EXACT_MAX	32
+/* Larger windows count events in this many slots of DURATION/16 + 1. */
+#define RW_WIN_SLOTS		17
+
+enum rw_win_kind {
+	RW_WIN_NONE,
+	RW_WIN_RING,
+	RW_WIN_SLOTS_KIND,
+};
+
+/* Per-entry state flags. */
+enum {
+	RW_S_BANNED	= 1 << 0,
+};
+
+/* Limits in the units the packet path uses, derived once per rule. */
+struct rw_limits {
+	u32	flags;		/* XT_RATEWIN_F_* */
+	u32	period_j;	/* bucket: jiffies per period, > 0 */
+	u64	rate_n;		/* bucket: tokens per period, > 0 */
+	u64	burst_fp;	/* bucket depth, fixed point */
+	u32	fill_j;		/* jiffies to fill an empty bucket, saturated */
+	u32	win_n;		/* window: events allowed */
+	u32	win_j;		/* window: duration in jiffies, > 0 */
+	u32	slot_j;		/* slotted window: slot length */
+	u8	win_kind;	/* enum rw_win_kind */
+	u32	conn_above;
+	u32	ban_j;		/* 0: no ban */
+};
+
+/* Bucket and ban state, present in every entry. */
+struct rw_state {
+	u64	tokens;		/* fixed point */
+	u32	last;		/* jiffies of the last packet: refill stamp */
+	u32	ban_start;	/* jiffies the ban (re)started */
+};
+
+/* Exact window: the newest events, oldest at head, capacity win_n. */
+struct rw_ring {
+	u8	head;
+	u8	count;
+	u16	pad;
+	u32	ts[];
+};
+
+/* Approximate window for large N: counts per slot, newest at head. */
+struct rw_slots {
+	u32	head_start;	/* jiffies the head slot began */
+	u32	total;
+	u8	head;
+	u8	pad[3];
+	u32	cnt[RW_WIN_SLOTS];
+};
+
+static inline u32 rw_win_size(u8 kind, u32 n)
+{
+	switch (kind) {
+	case RW_WIN_RING:
+		return sizeof(struct rw_ring) + n * sizeof(u32);
+	case RW_WIN_SLOTS_KIND:
+		return sizeof(struct rw_slots);
+	default:
+		return 0;
+	}
+}
+
+static inline void rw_win_init(void *win, const struct rw_limits *lim, u32 now)
+{
+	memset(win, 0, rw_win_size(lim->win_kind, lim->win_n));
+	if (lim->win_kind == RW_WIN_SLOTS_KIND)
+		((struct rw_slots *)win)->head_start = now;
+}
+
+/* Drop events that left the window. */
+static inline void rw_win_advance(void *win, const struct rw_limits *lim,
+				  u32 now)
+{
+	if (lim->win_kind == RW_WIN_RING) {
+		struct rw_ring *r = win;
+
+		while (r->count && (u32)(now - r->ts[r->head]) >= lim->win_j) {
+			r->head = r->head + 1 == lim->win_n ? 0 : r->head + 1;
+			r->count--;
+		}
+	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
+		struct rw_slots *s = win;
+		u32 age = now - s->head_start;
+		u32 steps, i;
+
+		if (age < lim->slot_j)
+			return;
+		steps = age / lim->slot_j;
+		if (steps >= RW_WIN_SLOTS) {
+			memset(s->cnt, 0, sizeof(s->cnt));
+			s->total = 0;
+		} else {
+			for (i = 0; i < steps; i++) {
+				s->head = s->head + 1 == RW_WIN_SLOTS ?
+					  0 : s->head + 1;
+				s->total -= s->cnt[s->head];
+				s->cnt[s->head] = 0;
+			}
+		}
+		s->head_start = now - age % lim->slot_j;
+	}
+}
+
+/* Events in the window, after rw_win_advance(). */
+static inline u32 rw_win_count(const void *win, const struct rw_limits *lim)
+{
+	if (lim->win_kind == RW_WIN_RING)
+		return ((const struct rw_ring *)win)->count;
+	if (lim->win_kind == RW_WIN_SLOTS_KIND)
+		return ((const struct rw_slots *)win)->total;
+	return 0;
+}
+
+static inline void rw_win_record(void *win, const struct rw_limits *lim,
+				 u32 now)
+{
+	if (lim->win_kind == RW_WIN_RING) {
+		struct rw_ring *r = win;
+		u32 n = lim->win_n;
+
+		if (r->count < n) {
+			u32 i = r->head + r->count;
+
+			r->ts[i >= n ? i - n : i] = now;
+			r->count++;
+		} else {
+			/* full (count-all): the oldest falls out */
+			r->ts[r->head] = now;
+			r->head = r->head + 1 == n ? 0 : r->head + 1;
+		}
+	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
+		struct rw_slots *s = win;
+
+		if (s->total < U32_MAX) {
+			s->cnt[s->head]++;
+			s->total++;
+		}
+	}
+}
+
+/*
+ * Jiffies until the window admits again (0: it admits now), after
+ * rw_win_advance().
+ */
+static inline u32 rw_win_next(const void *win, const struct rw_limits *lim,
+			      u32 now)
+{
+	if (lim->win_kind == RW_WIN_RING) {
+		const struct rw_ring *r = win;
+		u32 age;
+
+		if (r->count < lim->win_n)
+			return 0;
+		/* the oldest of the last N must leave the window */
+		age = now - r->ts[r->head];
+		return lim->win_j - age;
+	}
+	if (lim->win_kind == RW_WIN_SLOTS_KIND) {
+		const struct rw_slots *s = win;
+		u32 left = s->total, k, idx = s->head;
+
+		if (left < lim->win_n)
+			return 0;
+		for (k = 1; k < RW_WIN_SLOTS; k++) {
+			idx = idx + 1 == RW_WIN_SLOTS ? 0 : idx + 1;
+			left -= s->cnt[idx];
+			if (left < lim->win_n)
+				break;
+		}
+		/* after k slot boundaries the k oldest slots are gone */
+		return s->head_start + k * lim->slot_j - now;
+	}
+	return 0;
+}
+
+/*
+ * Carry window state across a change of window parameters. Events keep their
+ * times where the new form can hold them; slot counts are placed at the end of
+ * their slot, which can only delay admissions, never add any.
+ */
+static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
+				  const void *src, const struct rw_limits *ol,
+				  u32 now)
+{
+	u32 times[RW_WIN_SLOTS], counts[RW_WIN_SLOTS], n = 0, i, c;
+
+	rw_win_init(dst, nl, now);
+	if (ol->win_kind == RW_WIN_RING) {
+		const struct rw_ring *r = src;
+		u32 first = 0;
+
+		/* a ring never holds more than RW_WIN_EXACT_MAX events */
+		if (nl->win_kind == RW_WIN_RING && r->count > nl->win_n)
+			first = r->count - nl->win_n;
+		for (i = first; i < r->count; i++) {
+			u32 j = r->head + i;
+			u32 t = r->ts[j >= ol->win_n ? j - ol->win_n : j];
+
+			if ((u32)(now - t) >= nl->win_j)
+				continue;
+			if (nl->win_kind == RW_WIN_RING) {
+				rw_win_record(dst, nl, t);
+			} else if (nl->win_kind == RW_WIN_SLOTS_KIND) {
+				struct rw_slots *s = dst;
+				u32 back = (u32)(now - t) / nl->slot_j;
+
+				if (back >= RW_WIN_SLOTS)
+					continue;
+				s->cnt[(s->head + RW_WIN_SLOTS - back) %
+				       RW_WIN_SLOTS]++;
+				s->total++;
+			}
+		}
+		return;
+	}
+	if (ol->win_kind != RW_WIN_SLOTS_KIND)
+		return;
+	{
+		const struct rw_slots *s = src;
+		u32 idx = s->head;
+
+		/* newest slot first; its events are no later than now */
+		for (i = 0; i < RW_WIN_SLOTS; i++) {
+			/* slot head-i ends where slot head-i+1 begins */
+			u32 end = i ? s->head_start - (i - 1) * ol->slot_j - 1 :
+				      now;
+
+			if (s->cnt[idx]) {
+				times[n] = end;
+				counts[n] = s->cnt[idx];
+				n++;
+			}
+			idx = idx ? idx - 1 : RW_WIN_SLOTS - 1;
+		}
+	}
+	/* oldest first */
+	while (n--) {
+		u32 t = times[n];
+
+		if ((u32)(now - t) >= nl->win_j)
+			continue;
+		if (nl->win_kind == RW_WIN_RING) {
+			for (c = 0; c < counts[n] && c < nl->win_n; c++)
+				rw_win_record(dst, nl, t);
+		} else if (nl->win_kind == RW_WIN_SLOTS_KIND) {
+			struct rw_slots *d = dst;
+			u32 back = (u32)(now - t) / nl->slot_j;
+			u32 k = (d->head + RW_WIN_SLOTS - back) % RW_WIN_SLOTS;
+
+			if (back >= RW_WIN_SLOTS)
+				continue;
+			d->cnt[k] += counts[n];
+			d->total += counts[n];
+		}
+	}
+}
+
+static inline void rw_bucket_refill(struct rw_state *st,
+				    const struct rw_limits *lim, u32 now)
+{
+	u32 elapsed = now - st->last;
+	u64 add;
+
+	if (!elapsed || st->tokens >= lim->burst_fp)
+		return;
+	if (elapsed >= lim->fill_j) {
+		st->tokens = lim->burst_fp;
+		return;
+	}
+	/* elapsed < fill_j < 2^32, so the shift cannot overflow */
+	add = mul_u64_u64_div_u64((u64)elapsed << RW_FP_SHIFT, lim->rate_n,
+				  lim->period_j);
+	st->tokens = add >= lim->burst_fp - st->tokens ?
+		     lim->burst_fp : st->tokens + add;
+}
+
+static inline bool rw_banned(const struct rw_state *st, u8 sflags,
+			     const struct rw_limits *lim, u32 now)
+{
+	return (sflags & RW_S_BANNED) && (u32)(now - st->ban_start) < lim->ban_j;
+}
+
+/* Cost in fixed-point tokens of a packet of len bytes. */
+static inline u64 rw_cost(const struct rw_limits *lim, u32 len, bool bytes)
+{
+	return bytes ? (u64)len << RW_FP_SHIFT : RW_FP_ONE;
+}
+
+#ifndef XT_RATEWIN_F_RATE
+#error "include linux/netfilter/xt_ratewin.h before ratewin_algo.h"
+#endif
+
+/*
+ * Bring an entry's state up to now without deciding anything: refill the
+ * bucket, drop expired window events and an expired ban.
+ */
+static inline void rw_refresh(struct rw_state *st, u8 *sflags, void *win,
+			      const struct rw_limits *lim, u32 now)
+{
+	if (lim->flags & XT_RATEWIN_F_RATE)
+		rw_bucket_refill(st, lim, now);
+	st->last = now;
+	if (win)
+		rw_win_advance(win, lim, now);
+	if ((*sflags & RW_S_BANNED) && !rw_banned(st, *sflags, lim, now))
+		*sflags &= ~RW_S_BANNED;
+}
+
+/*
+ * The combined decision (SPEC section 4). conns is the key's live
+ * connection count including this packet's (ignored without F_CONN).
+ * Returns true when the packet is admitted; then the bucket and the
+ * window are charged together. Otherwise nothing is consumed, the event
+ * enters the window with count-all, and a ban starts (or restarts, with
+ * count-all).
+ */
+static inline bool rw_decide(struct rw_state *st, u8 *sflags, void *win,
+			     const struct rw_limits *lim, u32 now, u64 cost,
+			     u32 conns)
+{
+	bool banned, ok;
+
+	rw_refresh(st, sflags, win, lim, now);
+	banned = *sflags & RW_S_BANNED;
+	ok = !banned;
+	if (ok && (lim->flags & XT_RATEWIN_F_RATE) && st->tokens < cost)
+		ok = false;
+	if (ok && win && rw_win_count(win, lim) >= lim->win_n)
+		ok = false;
+	if (ok && (lim->flags & XT_RATEWIN_F_CONN) && conns > lim->conn_above)
+		ok = false;
+
+	if (ok) {
+		if (lim->flags & XT_RATEWIN_F_RATE)
+			st->tokens -= cost;
+		if (win)
+			rw_win_record(win, lim, now);
+		return true;
+	}
+	if (win && (lim->flags & XT_RATEWIN_F_COUNT_ALL))
+		rw_win_record(win, lim, now);
+	if ((lim->flags & XT_RATEWIN_F_BAN) && lim->ban_j &&
+	    (!banned || (lim->flags & XT_RATEWIN_F_COUNT_ALL))) {
+		st->ban_start = now;
+		*sflags |= RW_S_BANNED;
+	}
+	return false;
+}
+
+/*
+ * True when the entry can no longer change a decision: bucket full, window
+ * empty, no ban. (Connections are the caller's to check.) Call after
+ * rw_refresh().
+ */
+static inline bool rw_idle_state(const struct rw_state *st, u8 sflags,
+				 const void *win, const struct rw_limits *lim)
+{
+	if ((lim->flags & XT_RATEWIN_F_RATE) && st->tokens < lim->burst_fp)
+		return false;
+	if (win && rw_win_count(win, lim))
+		return false;
+	return !(sflags & RW_S_BANNED);
+}
+
+/*
+ * Derive packet-path limits. Returns 0, or -1 when a value is out of range
+ * (the caller has checked flags and the ABI limits; this guards the
+ * arithmetic). hz is the timer frequency.
+ */
+static inline int rw_limits_init(struct rw_limits *lim, u32 flags,
+				 u64 rate_n, u32 period_ms, u64 burst,
+				 u32 win_n, u64 win_ms, u32 conn_above,
+				 u64 ban_ms, u32 hz)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->flags = flags;
+	if (flags & XT_RATEWIN_F_RATE) {
+		u64 period_j = (u64)period_ms * hz / 1000, fill;
+
+		if (!rate_n || !burst || !period_j || period_j > U32_MAX ||
+		    burst > (1ULL << 31) || rate_n > (1ULL << 32))
+			return -1;
+		lim->rate_n = rate_n;
+		lim->period_j = period_j;
+		lim->burst_fp = burst << RW_FP_SHIFT;
+		/* ceil(burst * period_j / rate_n): both < 2^32, no overflow */
+		fill = (burst * period_j + rate_n - 1) / rate_n;
+		lim->fill_j = fill > U32_MAX ? U32_MAX : (u32)fill;
+		if (!lim->fill_j)
+			lim->fill_j = 1;
+	}
+	if (flags & XT_RATEWIN_F_WINDOW) {
+		u64 win_j = (win_ms * hz + 999) / 1000;
+
+		if (!win_n || !win_ms || win_j > (1ULL << 31) * 3 / 2)
+			return -1;
+		lim->win_n = win_n;
+		lim->win_j = win_j;
+		lim->slot_j = (lim->win_j + RW_WIN_SLOTS - 2) /
+			      (RW_WIN_SLOTS - 1);
+		lim->win_kind = win_n <= RW_WIN_EXACT_MAX ? RW_WIN_RING :
+							    RW_WIN_SLOTS_KIND;
+	}
+	if (flags & XT_RATEWIN_F_CONN)
+		lim->conn_above = conn_above;
+	if (flags & XT_RATEWIN_F_BAN) {
+		u64 ban_j = (ban_ms * hz + 999) / 1000;
+
+		if (!ban_ms || ban_j > (1ULL << 31) * 3 / 2)
+			return -1;
+		lim->ban_j = ban_j;
+	}
+	return 0;
+}
+
+#endif /* _RATEWIN_ALGO_H */
