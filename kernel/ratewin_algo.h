@@ -25,6 +25,7 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
+#include <linux/netfilter/xt_ratewin.h>
 #else
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@ typedef uint64_t u64;
 #ifndef U64_MAX
 #define U64_MAX		((u64)~0ULL)
 #endif
+#include <linux/netfilter/xt_ratewin.h>
 static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
 {
 	return (u64)(((unsigned __int128)a * b) / c);
@@ -131,7 +133,7 @@ static inline void rw_win_advance(void *win, const struct rw_limits *lim,
 		struct rw_ring *r = win;
 
 		while (r->count && (u32)(now - r->ts[r->head]) >= lim->win_j) {
-			r->head = r->head + 1 == lim->win_n ? 0 : r->head + 1;
+			r->head = r->head + 1U == lim->win_n ? 0 : r->head + 1;
 			r->count--;
 		}
 	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
@@ -182,7 +184,7 @@ static inline void rw_win_record(void *win, const struct rw_limits *lim,
 		} else {
 			/* full (count-all): the oldest falls out */
 			r->ts[r->head] = now;
-			r->head = r->head + 1 == n ? 0 : r->head + 1;
+			r->head = r->head + 1U == n ? 0 : r->head + 1;
 		}
 	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
 		struct rw_slots *s = win;
@@ -337,14 +339,11 @@ static inline bool rw_banned(const struct rw_state *st, u8 sflags,
 }
 
 /* Cost in fixed-point tokens of a packet of len bytes. */
-static inline u64 rw_cost(const struct rw_limits *lim, u32 len, bool bytes)
+static inline u64 rw_cost(const struct rw_limits *lim, u32 len)
 {
-	return bytes ? (u64)len << RW_FP_SHIFT : RW_FP_ONE;
+	return lim->flags & XT_RATEWIN_F_BYTES ? (u64)len << RW_FP_SHIFT :
+						 RW_FP_ONE;
 }
-
-#ifndef XT_RATEWIN_F_RATE
-#error "include linux/netfilter/xt_ratewin.h before ratewin_algo.h"
-#endif
 
 /*
  * Bring an entry's state up to now without deciding anything: refill the
