@@ -44,7 +44,7 @@ typedef uint64_t u64;
 #include <linux/netfilter/xt_ratewin.h>
 static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
 {
-	return (u64)(((unsigned __int128)a * b) / c);
+	return (u64)(((__uint128_t)a * b) / c);
 }
 #endif
 

@@ -1,0 +1,1014 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xt_ratewin: per-key token bucket, sliding window and concurrent-connection
+ * limit in one lookup.
+ *
+ * Tables live per (network namespace, name) and are shared by every rule,
+ * IPv4 and IPv6, that names them. The packet path is an RCU lookup in an
+ * rhashtable followed by one per-entry lock; nothing on it is shared across
+ * keys except the table's entry counter, touched only when a key is new.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/ctype.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_ratewin.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/netfilter/nf_conntrack.h>
+
+#include "ratewin.h"
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Xtables: per-key token bucket, sliding window and connection limit");
+MODULE_ALIAS("ipt_ratewin");
+MODULE_ALIAS("ip6t_ratewin");
+
+static unsigned int rw_net_id __read_mostly;
+
+struct rw_net *rw_pernet(struct net *net)
+{
+	return net_generic(net, rw_net_id);
+}
+
+/* ---- hashing ---------------------------------------------------------- */
+
+static inline u32 rw_hash_words(const u32 *w, u8 words, u8 family, u32 seed)
+{
+	return jhash2(w, words, seed ^ family);
+}
+
+static u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct rw_key *k = data;
+
+	return rw_hash_words(k->w, k->words, k->family, seed);
+}
+
+static u32 rw_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct rw_entry *e = data;
+
+	return rw_hash_words(e->key, e->key_words, e->family, seed);
+}
+
+static int rw_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct rw_key *k = arg->key;
+	const struct rw_entry *e = obj;
+
+	return e->family != k->family || e->key_words != k->words ||
+	       memcmp(e->key, k->w, k->words * sizeof(u32));
+}
+
+static const struct rhashtable_params rw_params = {
+	.head_offset		= offsetof(struct rw_entry, node),
+	.hashfn			= rw_key_hashfn,
+	.obj_hashfn		= rw_obj_hashfn,
+	.obj_cmpfn		= rw_obj_cmpfn,
+	.automatic_shrinking	= true,
+};
+
+/* ---- entries ---------------------------------------------------------- */
+
+static struct rw_entry *rw_entry_alloc(const struct rw_cfg *c,
+				       const struct rw_key *k, u32 now,
+				       gfp_t gfp)
+{
+	struct rw_entry *e = kmalloc(c->size, gfp | __GFP_NOWARN);
+
+	if (!e)
+		return NULL;
+	memset(e, 0, c->size);
+	raw_spin_lock_init(&e->lock);
+	e->family = k->family;
+	e->key_words = k->words;
+	e->gen = c->gen;
+	memcpy(e->key, k->w, k->words * sizeof(u32));
+	e->st.tokens = c->lim.burst_fp;
+	e->st.last = now;
+	if (c->win_off)
+		rw_win_init(rw_entry_win(e, c), &c->lim, now);
+	if (c->conn_off) {
+		e->flags |= RW_E_CONN;
+		nf_conncount_list_init(rw_entry_conns(e));
+	}
+	return e;
+}
+
+static void rw_entry_free(struct rw_entry *e)
+{
+	struct nf_conncount_list *l = rw_entry_conns(e);
+
+	if (l)
+		nf_conncount_cache_free(l);
+	kfree(e);
+}
+
+static void rw_entry_free_rcu(struct rcu_head *head)
+{
+	rw_entry_free(container_of(head, struct rw_entry, rcu));
+}
+
+/*
+ * Unlink an entry. Called with the entry lock held and BH disabled; the
+ * entry must not be dead. Lookups that already hold a pointer see
+ * RW_E_DEAD under the lock and retry.
+ */
+static void rw_entry_unlink(struct xt_ratewin_tbl *t, struct rw_entry *e)
+{
+	e->flags |= RW_E_DEAD;
+	rhashtable_remove_fast(&t->ht, &e->node, rw_params);
+	atomic_dec(&t->count);
+	/* admitted/over are dead now; their space becomes the rcu_head */
+	call_rcu(&e->rcu, rw_entry_free_rcu);
+}
+
+/*
+ * Can this entry change a decision any more? Evaluated on a copy, so that
+ * neither GC nor a reader changes what the entry shows. Entry lock held.
+ */
+static bool rw_entry_idle(struct rw_entry *e, const struct rw_cfg *c, u32 now)
+{
+	u8 winbuf[RW_WIN_EXACT_MAX * sizeof(u32) + sizeof(struct rw_ring)]
+		__aligned(8);
+	struct rw_state st = e->st;
+	u8 flags = e->flags;
+	void *win = NULL;
+
+	BUILD_BUG_ON(sizeof(winbuf) < sizeof(struct rw_slots));
+	if ((u32)(now - e->st.last) < c->expire_j)
+		return false;
+	if (c->win_off) {
+		win = winbuf;
+		memcpy(win, rw_entry_win(e, c),
+		       rw_win_size(c->lim.win_kind, c->lim.win_n));
+	}
+	rw_refresh(&st, &flags, win, &c->lim, now);
+	return rw_idle_state(&st, flags, win, &c->lim);
+}
+
+/*
+ * GC step for one entry, under RCU with BH disabled. Reclaims it when it can
+ * no longer change a verdict. With trylock (packet path), a busy entry is
+ * skipped. Returns true when the entry was reclaimed.
+ */
+static bool rw_entry_gc(struct xt_ratewin_tbl *t, struct rw_entry *e, u32 now,
+			bool trylock)
+{
+	struct nf_conncount_list *l = rw_entry_conns(e);
+	struct rw_cfg *c;
+	bool reclaim = false;
+
+	/* connections first: nf_conncount takes its own (sleeping on RT) lock */
+	if (l && READ_ONCE(l->count)) {
+		nf_conncount_gc_list(t->net, l);
+		if (READ_ONCE(l->count))
+			return false;
+	}
+	if (trylock) {
+		if (!raw_spin_trylock(&e->lock))
+			return false;
+	} else {
+		raw_spin_lock(&e->lock);
+	}
+	if (e->flags & RW_E_DEAD)
+		goto out;
+	c = rw_entry_cfg(t, e);
+	/*
+	 * Keep every stored age below 2^32 jiffies: an entry idle this long
+	 * is brought up to date (its bucket refilled, old events dropped).
+	 */
+	if ((u32)(now - e->st.last) > (1U << 30))
+		rw_refresh(&e->st, &e->flags, rw_entry_win(e, c), &c->lim, now);
+	if (rw_entry_idle(e, c, now) && (!l || !READ_ONCE(l->count))) {
+		rw_entry_unlink(t, e);
+		atomic64_inc(&t->reclaimed);
+		reclaim = true;
+	}
+out:
+	raw_spin_unlock(&e->lock);
+	return reclaim;
+}
+
+/*
+ * The table is full: reclaim what can be reclaimed near the start of a
+ * rotating scan, a bounded amount of work on the packet path. The periodic
+ * GC is also kicked to sweep the whole table at once.
+ */
+static bool rw_reclaim_some(struct xt_ratewin_tbl *t, u32 now)
+{
+	struct bucket_table *tbl = rht_dereference_rcu(t->ht.tbl, &t->ht);
+	unsigned int i, start = get_random_u32(), seen = 0;
+	bool done = false;
+
+	mod_delayed_work(system_power_efficient_wq, &t->gc_work, 0);
+	for (i = 0; i < 16 && !done && seen < 64; i++) {
+		unsigned int b = (start + i) & (tbl->size - 1);
+		struct rhash_head *pos;
+		struct rw_entry *e;
+
+		rht_for_each_entry_rcu(e, pos, tbl, b, node) {
+			if (++seen > 64)
+				break;
+			if (rw_entry_gc(t, e, now, true)) {
+				done = true;
+				break;
+			}
+		}
+	}
+	return done;
+}
+
+/*
+ * Find the key's entry or create it. Returns NULL when the table is full
+ * (and nothing could be reclaimed) or memory is short.
+ */
+static struct rw_entry *rw_get(struct xt_ratewin_tbl *t, const struct rw_cfg *c,
+			       const struct rw_key *k, u32 now, gfp_t gfp)
+{
+	struct rw_entry *e, *n;
+
+	e = rhashtable_lookup(&t->ht, k, rw_params);
+	if (likely(e))
+		return e;
+
+	if (atomic_inc_return(&t->count) > c->max) {
+		atomic_dec(&t->count);
+		if (!rw_reclaim_some(t, now))
+			goto full;
+		if (atomic_inc_return(&t->count) > c->max)
+			goto undo;
+	}
+	n = rw_entry_alloc(c, k, now, gfp);
+	if (!n)
+		goto undo;
+	e = rhashtable_lookup_get_insert_key(&t->ht, k, &n->node, rw_params);
+	if (likely(!e))
+		return n;
+	kfree(n);
+	atomic_dec(&t->count);
+	if (!IS_ERR(e))
+		return e;	/* another CPU inserted it first */
+	goto full;
+undo:
+	atomic_dec(&t->count);
+full:
+	atomic64_inc(&t->full_events);
+	return NULL;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+static bool rw_proto_has_ports(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return true;
+	}
+	return false;
+}
+
+/* Build the key of a packet. False when its headers cannot be read. */
+static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
+			    const struct sk_buff *skb,
+			    const struct xt_action_param *par)
+{
+	u8 family = xt_family(par), v6 = family == NFPROTO_IPV6;
+	int soff = rw_key_src_off(c->mode), doff = rw_key_dst_off(c->mode);
+	int poff = rw_key_port_off(c->mode);
+	unsigned int thoff = par->thoff;
+	bool ports = false;
+	u8 proto;
+
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	k->words = c->key_words;
+	if (!v6) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (soff >= 0)
+			k->w[soff] = (__force u32)iph->saddr;
+		if (doff >= 0)
+			k->w[doff] = (__force u32)iph->daddr;
+		proto = iph->protocol;
+		ports = !par->fragoff && rw_proto_has_ports(proto);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		unsigned short frag = 0;
+		int nexthdr;
+
+		if (soff >= 0)
+			memcpy(&k->w[soff], &ip6h->saddr, 16);
+		if (doff >= 0)
+			memcpy(&k->w[doff], &ip6h->daddr, 16);
+		if (poff >= 0) {
+			nexthdr = ipv6_find_hdr(skb, &thoff, -1, &frag, NULL);
+			if (nexthdr < 0)
+				return false;
+			proto = nexthdr;
+			ports = !(frag & htons(IP6_OFFSET)) &&
+				rw_proto_has_ports(proto);
+		}
+	}
+	if (soff >= 0)
+		rw_addr_mask(&k->w[soff], v6, c->srcmask[v6]);
+	if (doff >= 0)
+		rw_addr_mask(&k->w[doff], v6, c->dstmask[v6]);
+	if (poff >= 0 && ports) {
+		__be16 _p[2];
+		const __be16 *p;
+
+		p = skb_header_pointer(skb, thoff, sizeof(_p), _p);
+		if (!p)
+			return false;
+		if (c->mode & XT_RATEWIN_MODE_SRCPORT)
+			k->w[poff] = (u32)ntohs(p[0]) << 16;
+		if (c->mode & XT_RATEWIN_MODE_DSTPORT)
+			k->w[poff] |= ntohs(p[1]);
+	}
+	return true;
+}
+
+/* ---- the match -------------------------------------------------------- */
+
+static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
+{
+	const struct xt_ratewin_mtinfo *info = par->matchinfo;
+	struct xt_ratewin_tbl *t = info->table;
+	struct rw_cfg *c = rcu_dereference(t->cfg);
+	struct nf_conncount_list *l;
+	u32 now = rw_now(), conns = 0;
+	struct rw_entry *e;
+	struct rw_key k;
+	bool admitted;
+	int tries = 0;
+
+	if (unlikely(!rw_key_from_skb(&k, c, skb, par))) {
+		par->hotdrop = true;
+		return false;
+	}
+again:
+	e = rw_get(t, c, &k, now, GFP_ATOMIC);
+	if (unlikely(!e)) {
+		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
+		goto out;
+	}
+	l = rw_entry_conns(e);
+	if (l && (c->lim.flags & XT_RATEWIN_F_CONN)) {
+		int err = rw_conncount_add(xt_net(par), skb, xt_family(par), l);
+
+		if (err == -EEXIST)
+			nf_conncount_gc_list(xt_net(par), l);
+		conns = READ_ONCE(l->count);
+	}
+
+	raw_spin_lock(&e->lock);
+	if (unlikely(e->flags & RW_E_DEAD)) {
+		raw_spin_unlock(&e->lock);
+		if (++tries < 4)
+			goto again;
+		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
+		goto out;
+	}
+	c = rw_entry_cfg(t, e);
+	admitted = rw_decide(&e->st, &e->flags, rw_entry_win(e, c), &c->lim,
+			     now, rw_cost(&c->lim, skb->len), conns);
+	if (admitted)
+		e->admitted++;
+	else
+		e->over++;
+	raw_spin_unlock(&e->lock);
+out:
+	return (info->flags & XT_RATEWIN_F_UPTO) ? admitted : !admitted;
+}
+
+/* ---- control operations (/proc writes) -------------------------------- */
+
+void rw_table_flush(struct xt_ratewin_tbl *t)
+{
+	struct rhashtable_iter iter;
+	struct rw_entry *e;
+
+	mutex_lock(&t->mutex);
+	rhashtable_walk_enter(&t->ht, &iter);
+	rhashtable_walk_start(&iter);
+	while ((e = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(e))
+			continue;	/* -EAGAIN: resized, keep going */
+		raw_spin_lock_bh(&e->lock);
+		if (!(e->flags & RW_E_DEAD))
+			rw_entry_unlink(t, e);
+		raw_spin_unlock_bh(&e->lock);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	mutex_unlock(&t->mutex);
+}
+
+int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *k)
+{
+	struct rw_entry *e;
+	int err = -ENOENT;
+
+	mutex_lock(&t->mutex);
+	rcu_read_lock();
+	e = rhashtable_lookup(&t->ht, k, rw_params);
+	if (e) {
+		raw_spin_lock_bh(&e->lock);
+		if (!(e->flags & RW_E_DEAD)) {
+			rw_entry_unlink(t, e);
+			err = 0;
+		}
+		raw_spin_unlock_bh(&e->lock);
+	}
+	rcu_read_unlock();
+	mutex_unlock(&t->mutex);
+	return err;
+}
+
+int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
+{
+	struct rw_entry *e;
+	struct rw_cfg *c;
+	u32 now = rw_now();
+	int err = 0;
+
+	mutex_lock(&t->mutex);
+	rcu_read_lock();
+	c = rcu_dereference(t->cfg);
+	local_bh_disable();
+	e = rw_get(t, c, k, now, GFP_ATOMIC);
+	if (!e) {
+		err = -ENOSPC;
+		goto out;
+	}
+	raw_spin_lock(&e->lock);
+	if (!(e->flags & RW_E_DEAD)) {
+		u64 cost = rw_cost(&c->lim, 1);
+		void *win;
+
+		c = rw_entry_cfg(t, e);
+		win = rw_entry_win(e, c);
+		rw_refresh(&e->st, &e->flags, win, &c->lim, now);
+		if (c->lim.flags & XT_RATEWIN_F_RATE)
+			e->st.tokens -= min(e->st.tokens, cost);
+		if (win)
+			rw_win_record(win, &c->lim, now);
+		e->admitted++;
+	} else {
+		err = -EAGAIN;
+	}
+	raw_spin_unlock(&e->lock);
+out:
+	local_bh_enable();
+	rcu_read_unlock();
+	mutex_unlock(&t->mutex);
+	return err;
+}
+
+/* ---- GC --------------------------------------------------------------- */
+
+static void rw_gc_work(struct work_struct *work)
+{
+	struct xt_ratewin_tbl *t = container_of(to_delayed_work(work),
+					  struct xt_ratewin_tbl, gc_work);
+	struct rhashtable_iter iter;
+	unsigned int batch = 0;
+	struct rw_entry *e;
+	struct rw_cfg *c;
+	u32 now = rw_now();
+
+	mutex_lock(&t->mutex);
+	rhashtable_walk_enter(&t->ht, &iter);
+	rhashtable_walk_start(&iter);
+	while ((e = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(e))
+			continue;
+		local_bh_disable();
+		rw_entry_gc(t, e, now, false);
+		local_bh_enable();
+		if (++batch % 256 == 0) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
+	queue_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
+	mutex_unlock(&t->mutex);
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static const char *rw_info_invalid(const struct xt_ratewin_mtinfo *info,
+				   u8 family)
+{
+	u32 f = info->flags, i, maxmask = family == NFPROTO_IPV6 ? 128 : 32;
+	size_t len = strnlen(info->name, XT_RATEWIN_NAME_LEN);
+
+	if (len == XT_RATEWIN_NAME_LEN)
+		return "name not terminated";
+	if (!len)
+		return "empty name";
+	for (i = 0; i < len; i++)
+		if (!isgraph(info->name[i]) || info->name[i] == '/')
+			return "name has '/', a space or a control character";
+	if (!strcmp(info->name, ".") || !strcmp(info->name, ".."))
+		return "name is . or ..";
+	if (f & ~XT_RATEWIN_F_ALL)
+		return "unknown flags";
+	if (!(f & XT_RATEWIN_F_LIMITS))
+		return "no rate, window or conn-above limit";
+	if (info->mode & ~XT_RATEWIN_MODE_ALL)
+		return "unknown mode";
+	if (info->srcmask > maxmask || info->dstmask > maxmask)
+		return "mask longer than the address";
+	if (info->pad0 || info->pad1 || memchr_inv(info->reserved, 0,
+						   sizeof(info->reserved)))
+		return "reserved fields not zero";
+	if (f & XT_RATEWIN_F_RATE) {
+		u64 max = f & XT_RATEWIN_F_BYTES ? XT_RATEWIN_BYTES_RATE_MAX :
+						   XT_RATEWIN_RATE_MAX;
+
+		if (!info->rate_n || info->rate_n > max)
+			return "rate out of range";
+		if (!info->rate_period_ms ||
+		    info->rate_period_ms > XT_RATEWIN_PERIOD_MAX_MS ||
+		    ((f & XT_RATEWIN_F_BYTES) && info->rate_period_ms != 1000))
+			return "rate period out of range";
+		if (!info->burst || info->burst > XT_RATEWIN_BURST_MAX)
+			return "burst out of range";
+	} else if (info->rate_n || info->rate_period_ms || info->burst ||
+		   (f & XT_RATEWIN_F_BYTES)) {
+		return "rate fields set without a rate";
+	}
+	if (f & XT_RATEWIN_F_WINDOW) {
+		if (!info->window_n || info->window_n > XT_RATEWIN_WINDOW_N_MAX)
+			return "window count out of range";
+		if (!info->window_ms ||
+		    info->window_ms > XT_RATEWIN_DURATION_MAX_MS)
+			return "window duration out of range";
+	} else if (info->window_n || info->window_ms ||
+		   (f & XT_RATEWIN_F_COUNT_ALL)) {
+		return "window fields set without a window";
+	}
+	if (f & XT_RATEWIN_F_CONN) {
+		if (info->conn_above > XT_RATEWIN_CONN_MAX)
+			return "conn-above out of range";
+	} else if (info->conn_above) {
+		return "conn-above set without the flag";
+	}
+	if (f & XT_RATEWIN_F_BAN) {
+		if (!info->ban_ms || info->ban_ms > XT_RATEWIN_DURATION_MAX_MS)
+			return "ban duration out of range";
+	} else if (info->ban_ms) {
+		return "ban duration set without the flag";
+	}
+	if (info->htable_size > XT_RATEWIN_SIZE_MAX ||
+	    info->htable_max > XT_RATEWIN_MAX_MAX ||
+	    info->htable_expire_ms > XT_RATEWIN_EXPIRE_MAX_MS ||
+	    (info->htable_gc_ms && (info->htable_gc_ms < XT_RATEWIN_GC_MIN_MS ||
+				    info->htable_gc_ms > XT_RATEWIN_GC_MAX_MS)))
+		return "table tuning out of range";
+	return NULL;
+}
+
+/* Build a configuration from a rule; old is the table's current one. */
+static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
+				   u8 family, const struct rw_cfg *old)
+{
+	struct rw_cfg *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	u8 v6 = family == NFPROTO_IPV6;
+	u32 off;
+
+	if (!c)
+		return NULL;
+	if (rw_limits_init(&c->lim, info->flags, info->rate_n,
+			   info->rate_period_ms, info->burst, info->window_n,
+			   info->window_ms, info->conn_above, info->ban_ms,
+			   HZ)) {
+		kfree(c);
+		return NULL;
+	}
+	c->info = *info;
+	c->info.table = NULL;
+	c->mode = rw_mode(info->mode);
+	c->key_words = rw_key_words(c->mode);
+	if (old) {
+		memcpy(c->srcmask, old->srcmask, sizeof(c->srcmask));
+		memcpy(c->dstmask, old->dstmask, sizeof(c->dstmask));
+	} else {
+		c->srcmask[0] = c->dstmask[0] = 32;
+		c->srcmask[1] = c->dstmask[1] = 128;
+	}
+	c->srcmask[v6] = info->srcmask;
+	c->dstmask[v6] = info->dstmask;
+	c->max = info->htable_max ?: XT_RATEWIN_DEFAULT_MAX;
+	c->expire_j = msecs_to_jiffies(info->htable_expire_ms ?:
+				       XT_RATEWIN_DEFAULT_EXPIRE_MS);
+	c->gc_j = msecs_to_jiffies(info->htable_gc_ms ?:
+				   XT_RATEWIN_DEFAULT_GC_MS);
+
+	/* layout: header, key, [connection list], [window] */
+	off = sizeof(struct rw_entry) + c->key_words * sizeof(u32);
+	if (info->flags & XT_RATEWIN_F_CONN) {
+		c->conn_off = rw_conn_off(c->key_words);
+		off = c->conn_off + sizeof(struct nf_conncount_list);
+	}
+	if (info->flags & XT_RATEWIN_F_WINDOW) {
+		c->win_off = ALIGN(off, 4);
+		off = c->win_off + rw_win_size(c->lim.win_kind, c->lim.win_n);
+	}
+	c->size = off;
+
+	c->gen = old ? old->gen : 0;
+	if (old && (old->win_off != c->win_off || old->conn_off != c->conn_off ||
+		    old->size != c->size || old->key_words != c->key_words ||
+		    old->lim.win_kind != c->lim.win_kind ||
+		    old->lim.win_n != c->lim.win_n ||
+		    old->lim.win_j != c->lim.win_j))
+		c->gen++;
+	return c;
+}
+
+/* Move one entry to the current layout. Table mutex held, under RCU. */
+static int rw_entry_migrate(struct xt_ratewin_tbl *t, struct rw_entry *e,
+			    const struct rw_cfg *nc, u32 now)
+{
+	struct nf_conncount_list *ol, *nl;
+	const struct rw_cfg *oc;
+	struct rw_entry *n;
+	struct rw_key k;
+
+	k.family = e->family;
+	k.words = e->key_words;
+	memcpy(k.w, e->key, e->key_words * sizeof(u32));
+	n = rw_entry_alloc(nc, &k, now, GFP_ATOMIC);
+	if (!n)
+		return -ENOMEM;
+
+	raw_spin_lock_bh(&e->lock);
+	if ((e->flags & RW_E_DEAD) || e->gen == nc->gen) {
+		raw_spin_unlock_bh(&e->lock);
+		rw_entry_free(n);
+		return 0;
+	}
+	oc = rw_entry_cfg(t, e);
+	n->st = e->st;
+	n->flags = (e->flags & ~RW_E_CONN) | (n->flags & RW_E_CONN);
+	n->admitted = e->admitted;
+	n->over = e->over;
+	if (oc->win_off && nc->win_off)
+		rw_win_migrate(rw_entry_win(n, nc), &nc->lim,
+			       rw_entry_win(e, oc), &oc->lim, now);
+	if (rhashtable_replace_fast(&t->ht, &e->node, &n->node, rw_params)) {
+		raw_spin_unlock_bh(&e->lock);
+		rw_entry_free(n);
+		return 0;
+	}
+	e->flags |= RW_E_DEAD;
+	raw_spin_unlock_bh(&e->lock);
+
+	/*
+	 * Connections move outside the entry lock (theirs may sleep on RT).
+	 * A packet that counted itself into the old list after this sees the
+	 * old entry dead and counts itself into the new one.
+	 */
+	ol = rw_entry_conns(e);
+	nl = rw_entry_conns(n);
+	if (ol && nl) {
+		spin_lock_bh(&ol->list_lock);
+		spin_lock_nested(&nl->list_lock, SINGLE_DEPTH_NESTING);
+		list_splice_init(&ol->head, &nl->head);
+		nl->count += ol->count;
+		ol->count = 0;
+		spin_unlock(&nl->list_lock);
+		spin_unlock_bh(&ol->list_lock);
+	}
+	call_rcu(&e->rcu, rw_entry_free_rcu);
+	return 0;
+}
+
+static void rw_table_migrate(struct xt_ratewin_tbl *t, const struct rw_cfg *nc)
+{
+	struct rhashtable_iter iter;
+	struct rw_entry *e;
+	u32 now = rw_now();
+	unsigned int batch = 0;
+
+	rhashtable_walk_enter(&t->ht, &iter);
+	rhashtable_walk_start(&iter);
+	while ((e = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(e))
+			continue;
+		if (e->gen != nc->gen && rw_entry_migrate(t, e, nc, now)) {
+			/* out of memory: keep the old state, drop the entry */
+			raw_spin_lock_bh(&e->lock);
+			if (!(e->flags & RW_E_DEAD))
+				rw_entry_unlink(t, e);
+			raw_spin_unlock_bh(&e->lock);
+		}
+		if (++batch % 256 == 0) {
+			rhashtable_walk_stop(&iter);
+			cond_resched();
+			rhashtable_walk_start(&iter);
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
+static bool rw_cfg_same(const struct rw_cfg *c,
+			const struct xt_ratewin_mtinfo *info, u8 family)
+{
+	u8 v6 = family == NFPROTO_IPV6;
+
+	/* the verdict flags (upto, full) belong to the rule, not the table */
+	const u32 rule_only = XT_RATEWIN_F_UPTO | XT_RATEWIN_F_FULL_UNDER;
+
+	return (c->info.flags & ~rule_only) == (info->flags & ~rule_only) &&
+	       c->mode == rw_mode(info->mode) &&
+	       c->srcmask[v6] == info->srcmask &&
+	       c->dstmask[v6] == info->dstmask &&
+	       c->info.rate_n == info->rate_n &&
+	       c->info.rate_period_ms == info->rate_period_ms &&
+	       c->info.burst == info->burst &&
+	       c->info.window_ms == info->window_ms &&
+	       c->info.window_n == info->window_n &&
+	       c->info.conn_above == info->conn_above &&
+	       c->info.ban_ms == info->ban_ms &&
+	       c->info.htable_size == info->htable_size &&
+	       c->info.htable_max == info->htable_max &&
+	       c->info.htable_expire_ms == info->htable_expire_ms &&
+	       c->info.htable_gc_ms == info->htable_gc_ms;
+}
+
+/* A rule with other limits: they apply to the table now. rn->mutex held. */
+static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
+				const struct xt_ratewin_mtinfo *info,
+				u8 family)
+{
+	struct rw_cfg *old, *c;
+	bool rekey;
+
+	mutex_lock(&t->mutex);
+	old = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
+	if (rw_cfg_same(old, info, family)) {
+		mutex_unlock(&t->mutex);
+		return 0;
+	}
+	c = rw_cfg_build(info, family, old);
+	if (!c) {
+		mutex_unlock(&t->mutex);
+		return -ENOMEM;
+	}
+	rekey = c->mode != old->mode ||
+		memcmp(c->srcmask, old->srcmask, sizeof(c->srcmask)) ||
+		memcmp(c->dstmask, old->dstmask, sizeof(c->dstmask));
+	pr_info("table %s: limits changed by a new rule%s\n", t->name,
+		rekey ? "; key fields changed, entries flushed" : "");
+
+	rcu_assign_pointer(t->prev_cfg, old);
+	rcu_assign_pointer(t->cfg, c);
+	if (rekey) {
+		mutex_unlock(&t->mutex);
+		rw_table_flush(t);
+		mutex_lock(&t->mutex);
+	} else if (c->gen != old->gen) {
+		rw_table_migrate(t, c);
+	}
+	RCU_INIT_POINTER(t->prev_cfg, NULL);
+	mutex_unlock(&t->mutex);
+	kfree_rcu(old, rcu);
+	mod_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
+	return 0;
+}
+
+static struct xt_ratewin_tbl *rw_table_find(struct rw_net *rn, const char *name)
+{
+	struct xt_ratewin_tbl *t;
+
+	list_for_each_entry(t, &rn->tables, list)
+		if (!strcmp(t->name, name))
+			return t;
+	return NULL;
+}
+
+static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn,
+					const struct xt_ratewin_mtinfo *info,
+					u8 family)
+{
+	struct rhashtable_params p = rw_params;
+	struct xt_ratewin_tbl *t;
+	struct rw_cfg *c;
+	u32 hint;
+	int err;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	c = rw_cfg_build(info, family, NULL);
+	if (!c) {
+		kfree(t);
+		return ERR_PTR(-ENOMEM);
+	}
+	hint = info->htable_size ?: XT_RATEWIN_DEFAULT_SIZE;
+	p.nelem_hint = min_t(u32, hint, c->max);
+	err = rhashtable_init(&t->ht, &p);
+	if (err) {
+		kfree(c);
+		kfree(t);
+		return ERR_PTR(err);
+	}
+	RCU_INIT_POINTER(t->cfg, c);
+	mutex_init(&t->mutex);
+	INIT_DELAYED_WORK(&t->gc_work, rw_gc_work);
+	t->net = net;
+	t->rn = rn;
+	t->refs = 1;
+	strscpy(t->name, info->name, sizeof(t->name));
+
+	err = rw_proc_table_add(t);
+	if (err) {
+		rhashtable_destroy(&t->ht);
+		kfree(c);
+		kfree(t);
+		return ERR_PTR(err);
+	}
+	list_add(&t->list, &rn->tables);
+	queue_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
+	return t;
+}
+
+static void rw_free_now(void *ptr, void *arg)
+{
+	rw_entry_free(ptr);
+}
+
+static void rw_table_destroy(struct xt_ratewin_tbl *t)
+{
+	cancel_delayed_work_sync(&t->gc_work);
+	rhashtable_free_and_destroy(&t->ht, rw_free_now, NULL);
+	kfree(rcu_dereference_protected(t->cfg, 1));
+	kfree(t);
+}
+
+static int ratewin_mt_check(const struct xt_mtchk_param *par)
+{
+	struct xt_ratewin_mtinfo *info = par->matchinfo;
+	struct rw_net *rn = rw_pernet(par->net);
+	const char *why;
+	struct xt_ratewin_tbl *t;
+	int err = 0;
+
+	why = rw_info_invalid(info, par->family);
+	if (why) {
+		pr_info_ratelimited("invalid rule: %s\n", why);
+		return -EINVAL;
+	}
+	if (info->flags & XT_RATEWIN_F_CONN) {
+		err = nf_ct_netns_get(par->net, par->family);
+		if (err) {
+			pr_info_ratelimited("cannot load conntrack for family %u\n",
+					    par->family);
+			return err;
+		}
+	}
+
+	mutex_lock(&rn->mutex);
+	t = rw_table_find(rn, info->name);
+	if (t) {
+		err = rw_table_reconfigure(t, info, par->family);
+		if (!err)
+			t->refs++;
+	} else {
+		t = rw_table_create(par->net, rn, info, par->family);
+		if (IS_ERR(t))
+			err = PTR_ERR(t);
+	}
+	mutex_unlock(&rn->mutex);
+
+	if (err) {
+		pr_info_ratelimited("table %s: cannot set up (%d)\n",
+				    info->name, err);
+		if (info->flags & XT_RATEWIN_F_CONN)
+			nf_ct_netns_put(par->net, par->family);
+		return err;
+	}
+	info->table = t;
+	return 0;
+}
+
+static void ratewin_mt_destroy(const struct xt_mtdtor_param *par)
+{
+	const struct xt_ratewin_mtinfo *info = par->matchinfo;
+	struct rw_net *rn = rw_pernet(par->net);
+	struct xt_ratewin_tbl *t = info->table;
+	bool last;
+
+	mutex_lock(&rn->mutex);
+	last = --t->refs == 0;
+	if (last) {
+		list_del(&t->list);
+		rw_proc_table_del(t);
+	}
+	mutex_unlock(&rn->mutex);
+	if (last)
+		rw_table_destroy(t);
+	if (info->flags & XT_RATEWIN_F_CONN)
+		nf_ct_netns_put(par->net, par->family);
+}
+
+static struct xt_match ratewin_mt_reg[] __read_mostly = {
+	{
+		.name		= "ratewin",
+		.revision	= 0,
+		.family		= NFPROTO_IPV4,
+		.match		= ratewin_mt,
+		.checkentry	= ratewin_mt_check,
+		.destroy	= ratewin_mt_destroy,
+		.matchsize	= sizeof(struct xt_ratewin_mtinfo),
+		.usersize	= offsetof(struct xt_ratewin_mtinfo, table),
+		.me		= THIS_MODULE,
+	},
+#if IS_ENABLED(CONFIG_IP6_NF_IPTABLES)
+	{
+		.name		= "ratewin",
+		.revision	= 0,
+		.family		= NFPROTO_IPV6,
+		.match		= ratewin_mt,
+		.checkentry	= ratewin_mt_check,
+		.destroy	= ratewin_mt_destroy,
+		.matchsize	= sizeof(struct xt_ratewin_mtinfo),
+		.usersize	= offsetof(struct xt_ratewin_mtinfo, table),
+		.me		= THIS_MODULE,
+	},
+#endif
+};
+
+/* ---- namespaces and module -------------------------------------------- */
+
+static int __net_init rw_net_init(struct net *net)
+{
+	struct rw_net *rn = rw_pernet(net);
+
+	mutex_init(&rn->mutex);
+	INIT_LIST_HEAD(&rn->tables);
+	return rw_proc_net_init(net, rn);
+}
+
+static void __net_exit rw_net_exit(struct net *net)
+{
+	struct rw_net *rn = rw_pernet(net);
+
+	/*
+	 * Rules may outlive this (their tables are torn down by later exit
+	 * handlers); their proc files go now, the tables when the rules do.
+	 */
+	mutex_lock(&rn->mutex);
+	rw_proc_net_exit(net, rn);
+	mutex_unlock(&rn->mutex);
+}
+
+static struct pernet_operations rw_net_ops = {
+	.init	= rw_net_init,
+	.exit	= rw_net_exit,
+	.id	= &rw_net_id,
+	.size	= sizeof(struct rw_net),
+};
+
+static int __init ratewin_mt_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&rw_net_ops);
+	if (err)
+		return err;
+	err = xt_register_matches(ratewin_mt_reg, ARRAY_SIZE(ratewin_mt_reg));
+	if (err)
+		unregister_pernet_subsys(&rw_net_ops);
+	return err;
+}
+
+static void __exit ratewin_mt_exit(void)
+{
+	xt_unregister_matches(ratewin_mt_reg, ARRAY_SIZE(ratewin_mt_reg));
+	unregister_pernet_subsys(&rw_net_ops);
+	rcu_barrier();	/* entry frees queued with call_rcu */
+}
+
+module_init(ratewin_mt_init);
+module_exit(ratewin_mt_exit);
