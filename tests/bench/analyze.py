@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the raw numbers of a `make bench` run into its table, JSON and plot data.
+
+    analyze.py RESULTS_DIR
+
+RESULTS_DIR holds raw/ (what tests/bench/guest.sh wrote in the VM) and
+host.txt (what tests/bench/run.sh noted on the host). Writes, in RESULTS_DIR:
+results.json, table.md (also printed), delta.dat and gc-*.dat for
+tests/bench/plot.gp. The benchmark measures; nothing here asserts: a target
+that is missed is reported as such.
+"""
+import json
+import os
+import statistics
+import sys
+
+PHASE_BASE = {"A": "none", "B": "none-ct"}
+ORDER = ["none", "floor", "hashlimit", "recent", "nft", "rw-rate", "rw-window",
+         "none-ct", "floor-ct", "hashlimit-ct", "connlimit", "rw-conn", "rw-all"]
+# Plot titles: one word each (gnuplot's word() splits the header on blanks).
+PLOT_LABEL = {
+    "floor": "floor(mark)", "hashlimit": "hashlimit", "recent": "recent",
+    "nft": "nft-set-limit", "rw-rate": "ratewin-rate", "rw-window": "ratewin-window",
+    "floor-ct": "floor(ct)", "hashlimit-ct": "hashlimit(ct)", "connlimit": "connlimit(ct)",
+    "rw-conn": "ratewin-conn(ct)", "rw-all": "ratewin-all(ct)",
+}
+LABEL = {
+    "none": "no rule",
+    "floor": "floor (-m mark)",
+    "hashlimit": "hashlimit srcip",
+    "recent": "recent --update",
+    "nft": "nft set limit rate",
+    "rw-rate": "ratewin rate",
+    "rw-window": "ratewin window",
+    "none-ct": "no rule, conntrack on",
+    "floor-ct": "floor, conntrack on",
+    "hashlimit-ct": "hashlimit, conntrack on",
+    "connlimit": "connlimit",
+    "rw-conn": "ratewin conn",
+    "rw-all": "ratewin all three",
+}
+
+
+def nlabel(n):
+    n = int(n)
+    if n >= 1 << 20 and n % (1 << 20) == 0:
+        return "%dM" % (n >> 20)
+    if n >= 1024 and n % 1024 == 0:
+        return "%dk" % (n >> 10)
+    return str(n)
+
+
+def read_lines(path):
+    try:
+        with open(path) as f:
+            return [l.rstrip("\n") for l in f if l.strip() and not l.startswith("#")]
+    except OSError:
+        return []
+
+
+def read_kv(path):
+    kv = {}
+    for l in read_lines(path):
+        if "=" in l:
+            k, v = l.split("=", 1)
+            kv[k.strip()] = v.strip()
+    return kv
+
+
+def pps_of(t0a, t0b, n0, t1a, t1b, n1):
+    dt = (float(t1a) + float(t1b)) / 2 - (float(t0a) + float(t0b)) / 2
+    if dt <= 0:
+        return None
+    return (int(n1) - int(n0)) / dt
+
+
+def ns_per_pkt(pps):
+    return 1e9 / pps if pps else None
+
+
+def fmt_k(pps):
+    return "-" if pps is None else "%.1fk" % (pps / 1000)
+
+
+def fmt_ns(x):
+    return "-" if x is None else "%.0f" % x
+
+
+def fmt_ratio(x):
+    return "-" if x is None else "%.2f" % x
+
+
+def ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return None
+    return a / b
+
+
+# ---- throughput ------------------------------------------------------------
+
+def throughput(raw):
+    """{phase: {n: {contender: {round: pps}}}}"""
+    t = {}
+    for l in read_lines(os.path.join(raw, "tput.tsv")):
+        f = l.split()
+        if len(f) != 10:
+            continue
+        phase, n, rnd, c = f[0], int(f[1]), int(f[2]), f[3]
+        p = pps_of(*f[4:10])
+        if p is None:
+            continue
+        t.setdefault(phase, {}).setdefault(n, {}).setdefault(c, {})[rnd] = p
+    return t
+
+
+def summarize(t):
+    """Per phase, n, contender: median/min/max pps and the added cost."""
+    out = {}
+    base_a = {}
+    for phase in sorted(t):
+        base = PHASE_BASE.get(phase)
+        for n in sorted(t[phase]):
+            cs = t[phase][n]
+            b = cs.get(base, {})
+            bmed = statistics.median(b.values()) if b else None
+            if phase == "A":
+                base_a[n] = bmed
+            for c, rounds in cs.items():
+                vals = list(rounds.values())
+                med = statistics.median(vals)
+                e = {
+                    "phase": phase,
+                    "sources": n,
+                    "rounds": len(vals),
+                    "pps_median": med,
+                    "pps_min": min(vals),
+                    "pps_max": max(vals),
+                    "pps_rounds": [rounds[r] for r in sorted(rounds)],
+                    "ns_per_packet": ns_per_pkt(med),
+                    "baseline": base,
+                }
+                if bmed and c != base:
+                    e["delta_ns"] = 1e9 / med - 1e9 / bmed
+                    per = [1e9 / rounds[r] - 1e9 / b[r] for r in rounds if r in b]
+                    if per:
+                        e["delta_ns_round_min"] = min(per)
+                        e["delta_ns_round_max"] = max(per)
+                        e["delta_ns_round_median"] = statistics.median(per)
+                elif c == base:
+                    e["delta_ns"] = 0.0
+                out.setdefault(c, {})[n] = e
+    # phase B against the no-rule run of phase A: includes conntrack itself
+    for c, byn in out.items():
+        for n, e in byn.items():
+            if e["phase"] == "B" and base_a.get(n):
+                e["delta_ns_vs_no_conntrack"] = 1e9 / e["pps_median"] - 1e9 / base_a[n]
+    return out
+
+
+# ---- memory ----------------------------------------------------------------
+
+def read_snap(path):
+    mem, slab = {}, {}
+    sect = None
+    try:
+        f = open(path)
+    except OSError:
+        return None
+    with f:
+        for l in f:
+            l = l.strip()
+            if l.startswith("# meminfo"):
+                sect = "m"
+                continue
+            if l.startswith("# slabinfo"):
+                sect = "s"
+                continue
+            if not l:
+                continue
+            if sect == "m":
+                k, v = l.split(":", 1)
+                mem[k] = int(v.split()[0]) * 1024
+            elif sect == "s":
+                p = l.split()
+                if len(p) < 7:
+                    continue
+                name = p[0]
+                active, num, size, _per, pps, slabs = map(int, p[1:7])
+                slab[name] = {"active": active, "objsize": size,
+                              "bytes": slabs * pps * 4096}
+    return mem, slab
+
+
+def memory(raw):
+    d = os.path.join(raw, "mem")
+    res = {}
+    if not os.path.isdir(d):
+        return res
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".before"):
+            continue
+        key = fn[:-len(".before")]
+        phase, n, c = key.split("-", 2)
+        n = int(n)
+        a = read_snap(os.path.join(d, fn))
+        b = read_snap(os.path.join(d, key + ".after"))
+        if not a or not b:
+            continue
+        (ma, sa), (mb, sb) = a, b
+        objs, pages, grew = 0, 0, []
+        for name in set(sa) | set(sb):
+            x = sa.get(name, {"active": 0, "objsize": 0, "bytes": 0})
+            y = sb.get(name, {"active": 0, "objsize": 0, "bytes": 0})
+            size = y["objsize"] or x["objsize"]
+            dobj = y["active"] - x["active"]
+            objs += dobj * size
+            pages += y["bytes"] - x["bytes"]
+            if dobj > n / 4:
+                grew.append({"cache": name, "objects": dobj, "objsize": size})
+        grew.sort(key=lambda g: -g["objects"] * g["objsize"])
+        vm = mb.get("VmallocUsed", 0) - ma.get("VmallocUsed", 0)
+        free = ma.get("MemFree", 0) - mb.get("MemFree", 0)
+        res.setdefault(c, {})[n] = {
+            "phase": phase,
+            "entries": n,
+            "slab_object_bytes_per_entry": objs / n,
+            "slab_page_bytes_per_entry": pages / n,
+            "vmalloc_bytes_per_entry": vm / n,
+            "memfree_drop_bytes_per_entry": free / n,
+            "caches": grew[:4],
+        }
+    return res
+
+
+def prefill(raw):
+    res = {}
+    for l in read_lines(os.path.join(raw, "prefill.tsv")):
+        f = l.split()
+        if len(f) != 6:
+            continue
+        phase, n, c, t0, t1, cnt = f
+        dt = float(t1) - float(t0)
+        if dt > 0:
+            res.setdefault(c, {})[int(n)] = {"seconds": dt, "pps": int(cnt) / dt}
+    return res
+
+
+# ---- GC --------------------------------------------------------------------
+
+def gc(raw, outdir):
+    d = os.path.join(raw, "gc")
+    res = {}
+    if not os.path.isdir(d):
+        return res
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".tsv"):
+            continue
+        c = fn[:-4]
+        sweep = None
+        rows = []
+        with open(os.path.join(d, fn)) as f:
+            for l in f:
+                p = l.split()
+                if l.startswith("# sweep"):
+                    sweep = (float(p[2]), float(p[3]), int(p[4]))
+                    continue
+                if len(p) == 4 and not l.startswith("#"):
+                    rows.append(((float(p[0]) + float(p[1])) / 2, int(p[2]), int(p[3])))
+        if not sweep or len(rows) < 5:
+            continue
+        t_end = sweep[1]
+        series = []
+        for (ta, na, _), (tb, nb, sb) in zip(rows, rows[1:]):
+            if tb > ta:
+                series.append((tb - t_end, (nb - na) / (tb - ta), sb))
+        pps = [s[1] for s in series]
+        med = statistics.median(pps)
+        srt = sorted(pps)
+        p5 = srt[max(0, int(len(srt) * 0.05) - 1)]
+        slab0 = series[0][2]
+        slab1 = min(s[2] for s in series)
+        # when most of the table had been reclaimed
+        t90 = None
+        for s in series:
+            if slab0 - s[2] >= 0.9 * (slab0 - slab1) and slab0 > slab1:
+                t90 = s[0]
+                break
+        res[c] = {
+            "entries": sweep[2],
+            "sweep_seconds": sweep[1] - sweep[0],
+            "samples": len(series),
+            "pps_median": med,
+            "pps_min": srt[0],
+            "pps_p5": p5,
+            "min_over_median": srt[0] / med if med else None,
+            "p5_over_median": p5 / med if med else None,
+            "slab_released_mb": (slab0 - slab1) / 1024,
+            "reclaimed_90pct_after_s": t90,
+        }
+        with open(os.path.join(outdir, "gc-%s.dat" % c), "w") as f:
+            f.write("# seconds-after-fill pps slab_MB\n")
+            for s in series:
+                f.write("%.3f %.0f %.1f\n" % (s[0], s[1], s[2] / 1024))
+    return res
+
+
+# ---- scaling ---------------------------------------------------------------
+
+def scaling(raw):
+    t = {}
+    for l in read_lines(os.path.join(raw, "scale.tsv")):
+        f = l.split()
+        if len(f) != 10:
+            continue
+        n, rnd, c, th = int(f[0]), int(f[1]), f[2], int(f[3])
+        p = pps_of(*f[4:10])
+        if p:
+            t.setdefault(n, {}).setdefault(c, {}).setdefault(th, {})[rnd] = p
+    res = {}
+    for n in t:
+        for c in t[n]:
+            one = t[n][c].get(1, {})
+            two = t[n][c].get(2, {})
+            if not one or not two:
+                continue
+            per = [two[r] / one[r] for r in one if r in two]
+            res.setdefault(c, {})[n] = {
+                "pps_1": statistics.median(one.values()),
+                "pps_2": statistics.median(two.values()),
+                "ratio": statistics.median(two.values()) / statistics.median(one.values()),
+                "ratio_round_min": min(per) if per else None,
+                "ratio_round_max": max(per) if per else None,
+            }
+    return res
+
+
+# ---- targets ---------------------------------------------------------------
+
+def targets(summ, mem, gcres, scale, ns):
+    def d(c, n):
+        return summ.get(c, {}).get(n, {}).get("delta_ns")
+
+    lo, hi = (min(ns), max(ns)) if ns else (None, None)
+    out = []
+
+    def add(name, value, limit, cmp, detail):
+        ok = None
+        if value is not None:
+            ok = value <= limit if cmp == "<=" else value >= limit
+        out.append({"target": name, "value": value, "limit": limit, "cmp": cmp,
+                    "met": ok, "detail": detail})
+
+    for n in (lo, hi):
+        if n is None:
+            continue
+        add("rate-only delta / hashlimit delta at %s sources" % nlabel(n),
+            ratio(d("rw-rate", n), d("hashlimit", n)), 0.8, "<=",
+            "%s / %s ns" % (fmt_ns(d("rw-rate", n)), fmt_ns(d("hashlimit", n))))
+    for n in ns:
+        add("window-only delta / recent delta at %s sources" % nlabel(n),
+            ratio(d("rw-window", n), d("recent", n)), 0.5, "<=",
+            "%s / %s ns" % (fmt_ns(d("rw-window", n)), fmt_ns(d("recent", n))))
+    for n in ns:
+        add("all three delta / hashlimit delta (both conntrack on) at %s sources" % nlabel(n),
+            ratio(d("rw-all", n), d("hashlimit-ct", n)), 1.2, "<=",
+            "%s / %s ns" % (fmt_ns(d("rw-all", n)), fmt_ns(d("hashlimit-ct", n))))
+        add("all three delta / hashlimit delta (phase A, no conntrack) at %s sources" % nlabel(n),
+            ratio(d("rw-all", n), d("hashlimit", n)), 1.2, "<=",
+            "%s / %s ns" % (fmt_ns(d("rw-all", n)), fmt_ns(d("hashlimit", n))))
+    if lo is not None and hi != lo:
+        for c in ("rw-rate", "rw-window", "rw-conn", "rw-all"):
+            add("%s: delta at %s / delta at %s" % (c, nlabel(hi), nlabel(lo)),
+                ratio(d(c, hi), d(c, lo)), 1.5, "<=",
+                "%s / %s ns" % (fmt_ns(d(c, hi)), fmt_ns(d(c, lo))))
+    for c in ("rw-rate", "rw-window"):
+        for n, s in sorted(scale.get(c, {}).items()):
+            add("%s: 2 threads / 1 thread, %s sources each" % (c, nlabel(n)),
+                s["ratio"], 1.6, ">=",
+                "%s / %s pps; no rule: %s" % (fmt_k(s["pps_2"]), fmt_k(s["pps_1"]),
+                                             fmt_ratio(scale.get("none", {}).get(n, {}).get("ratio"))))
+    m1 = mem.get("rw-rate", {}).get(hi)
+    add("bytes per entry, rate-only (slab objects at %s)" % nlabel(hi or 0),
+        m1 and m1["slab_object_bytes_per_entry"], 64, "<=",
+        m1 and "slab pages %.0f B, vmalloc %.1f B per entry" % (
+            m1["slab_page_bytes_per_entry"], m1["vmalloc_bytes_per_entry"]))
+    m2 = mem.get("rw-window", {}).get(hi)
+    add("bytes per entry, window N=8 (slab objects at %s)" % nlabel(hi or 0),
+        m2 and m2["slab_object_bytes_per_entry"], 128, "<=",
+        m2 and "slab pages %.0f B, vmalloc %.1f B per entry" % (
+            m2["slab_page_bytes_per_entry"], m2["vmalloc_bytes_per_entry"]))
+    g_rw = gcres.get("rw-rate")
+    g_hl = gcres.get("hashlimit")
+    if g_rw and g_hl:
+        add("GC dip: ratewin min/median pps, not below hashlimit's",
+            g_rw["min_over_median"], g_hl["min_over_median"], ">=",
+            "ratewin %.2f, hashlimit %.2f (p5: %.2f vs %.2f)" % (
+                g_rw["min_over_median"], g_hl["min_over_median"],
+                g_rw["p5_over_median"], g_hl["p5_over_median"]))
+    return out
+
+
+# ---- output ----------------------------------------------------------------
+
+def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns):
+    L = []
+    order = [c for c in ORDER if c in summ] + sorted(c for c in summ if c not in ORDER)
+    L.append("### Packets per second (median [min-max] over %s rounds)" % meta.get("rounds", "?"))
+    L.append("")
+    L.append("| contender | " + " | ".join(nlabel(n) + " sources" for n in ns) + " |")
+    L.append("|---|" + "---|" * len(ns))
+    for c in order:
+        row = []
+        for n in ns:
+            e = summ[c].get(n)
+            row.append("-" if not e else "%s [%s-%s]" % (
+                fmt_k(e["pps_median"]), fmt_k(e["pps_min"]), fmt_k(e["pps_max"])))
+        L.append("| %s | %s |" % (LABEL.get(c, c), " | ".join(row)))
+    L.append("")
+    L.append("### Added cost per packet, ns (delta = 1e9/pps(rule) - 1e9/pps(no rule); "
+             "[min-max] of the per-round deltas)")
+    L.append("")
+    L.append("Phase B rows are against the no-rule run with conntrack on; the "
+             "\"+ct\" figure is against phase A's no rule, conntrack included.")
+    L.append("")
+    L.append("| contender | " + " | ".join(nlabel(n) for n in ns) + " |")
+    L.append("|---|" + "---|" * len(ns))
+    for c in order:
+        if c in PHASE_BASE.values():
+            continue
+        row = []
+        for n in ns:
+            e = summ[c].get(n)
+            if not e or e.get("delta_ns") is None:
+                row.append("-")
+                continue
+            s = fmt_ns(e["delta_ns"])
+            if "delta_ns_round_min" in e:
+                s += " [%s..%s]" % (fmt_ns(e["delta_ns_round_min"]), fmt_ns(e["delta_ns_round_max"]))
+            if "delta_ns_vs_no_conntrack" in e:
+                s += " (+ct %s)" % fmt_ns(e["delta_ns_vs_no_conntrack"])
+            row.append(s)
+        L.append("| %s | %s |" % (LABEL.get(c, c), " | ".join(row)))
+    ct = summ.get("none-ct")
+    if ct:
+        L.append("| conntrack itself (no rule) | %s |" % " | ".join(
+            fmt_ns(ct[n].get("delta_ns_vs_no_conntrack")) if n in ct else "-" for n in ns))
+    L.append("")
+    L.append("### Ratios of ratewin's delta to the anchors'")
+    L.append("")
+    L.append("| ratio | " + " | ".join(nlabel(n) for n in ns) + " |")
+    L.append("|---|" + "---|" * len(ns))
+    pairs = [("rw-rate", "hashlimit"), ("rw-rate", "nft"), ("rw-rate", "recent"),
+             ("rw-window", "recent"), ("rw-window", "hashlimit"),
+             ("rw-conn", "connlimit"), ("rw-all", "hashlimit-ct"), ("rw-all", "hashlimit"),
+             ("rw-all", "connlimit")]
+    for a, b in pairs:
+        row = [fmt_ratio(ratio(summ.get(a, {}).get(n, {}).get("delta_ns"),
+                               summ.get(b, {}).get(n, {}).get("delta_ns"))) for n in ns]
+        L.append("| %s / %s | %s |" % (a, b, " | ".join(row)))
+    L.append("")
+    if mem:
+        L.append("### Memory per entry (table filled by one sweep of N sources)")
+        L.append("")
+        L.append("| contender | entries | slab objects B/entry | slab pages B/entry | "
+                 "vmalloc B/entry | caches that grew | fill rate |")
+        L.append("|---|---|---|---|---|---|---|")
+        for c in [x for x in ["conntrack"] + ORDER if x in mem] + sorted(x for x in mem if x not in ORDER and x != "conntrack"):
+            for n in sorted(mem[c]):
+                if n < 65536:
+                    continue
+                m = mem[c][n]
+                caches = ", ".join("%s(%d B)" % (g["cache"], g["objsize"]) for g in m["caches"])
+                pr = pre.get(c, {}).get(n)
+                L.append("| %s | %s | %.0f | %.0f | %.1f | %s | %s |" % (
+                    LABEL.get(c, c), nlabel(n), m["slab_object_bytes_per_entry"],
+                    m["slab_page_bytes_per_entry"], m["vmalloc_bytes_per_entry"],
+                    caches or "-", fmt_k(pr["pps"]) + " pps" if pr else "-"))
+        L.append("")
+    if gcres:
+        L.append("### Packet rate while GC reclaims a full table of expiring entries")
+        L.append("")
+        L.append("| contender | entries | median pps | min (100 ms) | min/median | p5/median | "
+                 "slab released | 90% reclaimed at |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for c, g in sorted(gcres.items()):
+            L.append("| %s | %s | %s | %s | %.2f | %.2f | %.0f MB | %s |" % (
+                LABEL.get(c, c), nlabel(g["entries"]), fmt_k(g["pps_median"]),
+                fmt_k(g["pps_min"]), g["min_over_median"], g["p5_over_median"],
+                g["slab_released_mb"],
+                "-" if g["reclaimed_90pct_after_s"] is None else
+                "%.1f s after the fill" % g["reclaimed_90pct_after_s"]))
+        L.append("")
+    if scale:
+        L.append("### Two pktgen threads (both vCPUs, distinct sources) against one")
+        L.append("")
+        L.append("| contender | sources per thread | 1 thread pps | 2 threads pps | ratio [round min-max] |")
+        L.append("|---|---|---|---|---|")
+        for c in [x for x in ORDER if x in scale]:
+            for n, s in sorted(scale[c].items()):
+                L.append("| %s | %s | %s | %s | %.2f [%.2f-%.2f] |" % (
+                    LABEL.get(c, c), nlabel(n), fmt_k(s["pps_1"]), fmt_k(s["pps_2"]),
+                    s["ratio"], s["ratio_round_min"], s["ratio_round_max"]))
+        L.append("")
+    L.append("### Targets (ratios in this run; the benchmark reports, it does not assert)")
+    L.append("")
+    L.append("| target | measured | limit | met | detail |")
+    L.append("|---|---|---|---|---|")
+    for t in tg:
+        met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
+        v = "-" if t["value"] is None else "%.2f" % t["value"]
+        L.append("| %s | %s | %s %s | %s | %s |" % (
+            t["target"], v, t["cmp"], "%.2f" % t["limit"] if isinstance(t["limit"], float) else t["limit"],
+            met, t["detail"] or ""))
+    L.append("")
+    L.append("Run: guest %s, %s vCPUs, HZ=%s; %s; host %s; %s rounds of %s s per contender."
+             % (meta.get("kernel", "?"), meta.get("cpus", "?"), meta.get("hz", "?"),
+                host.get("accel", "?"), host.get("cpu", "?"), meta.get("rounds", "?"),
+                meta.get("secs", "?")))
+    return "\n".join(L) + "\n"
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    outdir = sys.argv[1]
+    raw = os.path.join(outdir, "raw")
+    meta = read_kv(os.path.join(raw, "meta.txt"))
+    host = read_kv(os.path.join(outdir, "host.txt"))
+    t = throughput(raw)
+    summ = summarize(t)
+    ns = sorted({n for ph in t.values() for n in ph})
+    mem = memory(raw)
+    pre = prefill(raw)
+    gcres = gc(raw, outdir)
+    scale = scaling(raw)
+    tg = targets(summ, mem, gcres, scale, ns)
+
+    # delta.dat: one row per source count, one column per contender
+    cols = [c for c in ORDER if c in summ and c not in PHASE_BASE.values()]
+    with open(os.path.join(outdir, "delta.dat"), "w") as f:
+        f.write("sources " + " ".join(PLOT_LABEL.get(c, c) for c in cols) + "\n")
+        for n in ns:
+            vals = []
+            for c in cols:
+                v = summ[c].get(n, {}).get("delta_ns")
+                vals.append("NaN" if v is None else "%.1f" % v)
+            f.write("%d %s\n" % (n, " ".join(vals)))
+
+    stages = {}
+    for l in read_lines(os.path.join(raw, "stages.txt")):
+        p = l.split()
+        if len(p) == 4:
+            stages[p[1]] = float(p[3]) - float(p[2])
+    res = {"meta": meta, "host": host, "sources": ns, "throughput": summ,
+           "memory": mem, "prefill": pre, "gc": gcres, "scaling": scale,
+           "targets": tg, "stage_seconds": stages}
+    with open(os.path.join(outdir, "results.json"), "w") as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+    md = markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns)
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(md)
+    sys.stdout.write(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

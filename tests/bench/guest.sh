@@ -1,0 +1,697 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/bench/guest.sh: the part of `make bench` that runs inside the VM
+# (tests/bench/run.sh boots it through tests/vm/run.sh). It only measures
+# and writes raw numbers; tests/bench/analyze.py turns them into the table,
+# the JSON and the plot on the host. Nothing here passes or fails on a
+# figure: the TAP points below only say whether each stage could run.
+#
+# Load: pktgen in xmit_mode netif_receive (burst 1, so every packet is a
+# fresh skb that goes through the whole receive path) into a dummy device
+# in a test namespace; packets go to the device's own address, so they
+# traverse PREROUTING and INPUT and end in UDP (no socket, no reply route).
+#
+# Each contender's rule sits in a chain of its own, entered by one jump
+# from the base chain. Switching contenders only adds or deletes that jump
+# (iptables-nft, one nft transaction), so no other rule is touched and
+# every table keeps its state across rounds, connlimit's per-rule tree
+# included. The jump is part of every contender's cost and of the floor.
+#
+# Phase A (netns without conntrack, rules in raw PREROUTING): none, floor,
+# hashlimit, recent, nft, rw-rate, rw-window. Phase B (conntrack on, rules in
+# mangle PREROUTING, after conntrack): none-ct, floor-ct, hashlimit-ct,
+# connlimit, rw-conn, rw-all. Each phase of each source count has its own
+# namespace, made afresh.
+#
+# vm-timeout: 2400
+
+set -u
+export LC_ALL=C
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+SELF=$(readlink -f "$0")
+
+# ---- configuration ------------------------------------------------------
+# tests/bench/run.sh passes a file of BENCH_* assignments with
+# xtrw_bench=<path> on the kernel command line; every value has a default.
+if [ -z "${BENCH_CONFIG:-}" ]; then
+	BENCH_CONFIG=$(sed -n 's/.*xtrw_bench=\([^ ]*\).*/\1/p' /proc/cmdline)
+fi
+# shellcheck source=/dev/null
+[ -n "$BENCH_CONFIG" ] && [ -r "$BENCH_CONFIG" ] && . "$BENCH_CONFIG"
+: "${BENCH_OUT:=/run/xtrw/bench}"
+: "${BENCH_SOURCES:=1 1024 65536 1048576}"
+: "${BENCH_ROUNDS:=5}"
+: "${BENCH_SECS:=1}"		# one measurement
+: "${BENCH_SETTLE:=0.3}"	# after a switch, before measuring
+: "${BENCH_PHASES:=A B}"
+: "${BENCH_A:=none floor hashlimit recent nft rw-rate rw-window}"
+: "${BENCH_B:=none-ct floor-ct hashlimit-ct connlimit rw-conn rw-all}"
+: "${BENCH_GC:=1}"
+: "${BENCH_GC_CONTENDERS:=hashlimit rw-rate}"
+: "${BENCH_GC_N:=1048576}"
+: "${BENCH_GC_EXPIRE_MS:=6000}"
+: "${BENCH_GC_SECS:=16}"
+: "${BENCH_SCALE:=1}"
+: "${BENCH_SCALE_CONTENDERS:=none hashlimit recent rw-rate rw-window}"
+: "${BENCH_SCALE_SOURCES:=1 65536}"	# per thread
+: "${BENCH_SCALE_ROUNDS:=3}"
+: "${BENCH_PERF:=1}"
+: "${BENCH_PERF_AT:=1 1048576}"		# source counts profiled
+: "${BENCH_PERF_A:=hashlimit recent rw-rate rw-window}"
+: "${BENCH_PERF_B:=connlimit rw-conn rw-all}"
+: "${BENCH_PERF_SECS:=3}"
+: "${BENCH_BURST:=1000000}"
+: "${BENCH_RATE:=1000000}"		# per second: above any pps here
+: "${BENCH_MAX:=1100000}"		# table max entries (sized for 1M)
+: "${BENCH_SIZE:=1048576}"		# hash buckets (hint)
+XTRW_KO=${XTRW_KO:-${XTRW_ARTIFACTS:-/run/xtrw/artifacts}/xt_ratewin.ko}
+
+mkdir -p "$BENCH_OUT" || exit 1
+LOG=$BENCH_OUT/log.txt
+
+log() { echo "$(cut -d' ' -f1 /proc/uptime) $*" >> "$LOG"; }
+tap_n=0
+tap_fail=0
+tap() { # ok|not ok, description
+	tap_n=$((tap_n + 1))
+	[ "$1" = ok ] || tap_fail=$((tap_fail + 1))
+	echo "$1 $tap_n - $2"
+	log "$1 - $2"
+}
+
+IPT=iptables-nft
+IPTR=iptables-nft-restore
+DEV=dum0
+DADDR=192.168.77.1
+PG=/proc/net/pktgen
+# Sources: N distinct addresses from 10.0.0.0 (1M: 10.0.0.0-10.15.255.255);
+# the scaling test's second thread uses 10.128.0.0 on, the GC test's
+# traffic 10.200.0.1, outside every range.
+SRC_BASE=$((10 << 24))
+SRC_BASE2=$(((10 << 24) | (128 << 16)))
+
+ip_of() { # integer -> dotted quad
+	echo "$(($1 >> 24 & 255)).$(($1 >> 16 & 255)).$(($1 >> 8 & 255)).$(($1 & 255))"
+}
+
+# ---- contenders -----------------------------------------------------------
+# Every rule lets its packets through: huge rates and conn limits never go
+# over; the windows record every packet (--ratewin-count-all and recent
+# --update both do) and match once a source has 8 events in a second, but
+# the rules have no target, so the packet goes on either way.
+HL_TUNE="--hashlimit-htable-size $BENCH_SIZE --hashlimit-htable-max $BENCH_MAX"
+HL_TUNE+=" --hashlimit-htable-expire 3600000 --hashlimit-htable-gcinterval 3600000"
+RW_TUNE="--ratewin-htable-size $BENCH_SIZE --ratewin-htable-max $BENCH_MAX"
+RW_TUNE+=" --ratewin-htable-expire 3600000 --ratewin-htable-gcinterval 3600000"
+RW_RATE="--ratewin-rate $BENCH_RATE/s --ratewin-burst $BENCH_BURST"
+RW_WIN="--ratewin-window 8/1s --ratewin-count-all"
+RW_CONN="--ratewin-conn-above 1000000"
+
+rule_of() { # contender -> the rule in its chain (iptables arguments)
+	case $1 in
+	floor|floor-ct) echo "-m mark --mark 0x1/0x1" ;;
+	hashlimit|hashlimit-ct)
+		echo "-m hashlimit --hashlimit-name hl --hashlimit-mode srcip" \
+			"--hashlimit-above $BENCH_RATE/sec --hashlimit-burst $BENCH_BURST $HL_TUNE" ;;
+	recent) echo "-m recent --name rc --rsource --update" ;;
+	connlimit) echo "-m connlimit --connlimit-above 1000000 --connlimit-mask 32 --connlimit-saddr" ;;
+	rw-rate) echo "-m ratewin --ratewin-name rwr $RW_RATE $RW_TUNE" ;;
+	rw-window) echo "-m ratewin --ratewin-name rww $RW_WIN $RW_TUNE" ;;
+	rw-conn) echo "-m ratewin --ratewin-name rwc $RW_CONN $RW_TUNE" ;;
+	rw-all) echo "-m ratewin --ratewin-name rwa $RW_RATE $RW_WIN $RW_CONN $RW_TUNE" ;;
+	esac
+}
+
+# The rule that fills the contender's table in the prefill sweep (recent
+# --update only refreshes entries that exist; --set makes them).
+prefill_rule_of() {
+	case $1 in
+	recent) echo "-m recent --name rc --rsource --set" ;;
+	*) rule_of "$1" ;;
+	esac
+}
+
+kind_of() {
+	case $1 in
+	none|none-ct) echo none ;;
+	nft) echo nft ;;
+	*) echo xt ;;
+	esac
+}
+
+stateful() {
+	case $1 in none|none-ct|floor|floor-ct) return 1 ;; esac
+	return 0
+}
+
+chain_of() { echo "C_${1//-/_}"; }
+
+# ---- pktgen ---------------------------------------------------------------
+pgw() { # file command
+	if ! echo "$2" > "$PG/$1" 2> /dev/null; then
+		log "pktgen: '$2' > $1 failed"
+		return 1
+	fi
+}
+
+PG_DEVS=""
+PG_PID=""
+
+# pg_setup "THREAD:MIN:COUNT[:seq]"...: one device per entry, on pktgen
+# thread THREAD, sources MIN..MIN+COUNT-1 (random, or in sequence with
+# :seq), PKTS packets each (0: until stopped).
+pg_setup() {
+	local pkts=$1 spec th min n mode d mac
+	shift
+	mac=$(cat /sys/class/net/$DEV/address)
+	for th in 0 1; do
+		[ -e "$PG/kpktgend_$th" ] && pgw "kpktgend_$th" rem_device_all
+	done
+	PG_DEVS=""
+	for spec in "$@"; do
+		IFS=: read -r th min n mode <<< "$spec"
+		d=$DEV@$th
+		pgw "kpktgend_$th" "add_device $d" || return 1
+		PG_DEVS+=" $d"
+		pgw "$d" "count $pkts"
+		pgw "$d" "pkt_size 60"
+		pgw "$d" "delay 0"
+		pgw "$d" "flag NO_TIMESTAMP"
+		pgw "$d" "dst_mac $mac"
+		pgw "$d" "dst_min $DADDR"
+		pgw "$d" "dst_max $DADDR"
+		pgw "$d" "udp_src_min 1024"
+		pgw "$d" "udp_src_max 1024"
+		pgw "$d" "udp_dst_min 9"
+		pgw "$d" "udp_dst_max 9"
+		pgw "$d" "src_min $(ip_of "$min")"
+		pgw "$d" "src_max $(ip_of $((min + n - 1)))"
+		if [ "$mode" = seq ]; then
+			pgw "$d" "flag !IPSRC_RND"
+		else
+			pgw "$d" "flag IPSRC_RND"
+		fi
+		pgw "$d" "xmit_mode netif_receive"
+		pgw "$d" "burst 1"
+		grep -q "Result: OK" "$PG/$d" || log "pktgen $d: $(grep Result: "$PG/$d")"
+	done
+}
+
+pg_start() {
+	echo start > "$PG/pgctrl" 2> /dev/null &
+	PG_PID=$!
+}
+
+pg_stop() {
+	[ -n "$PG_PID" ] || return 0
+	echo stop > "$PG/pgctrl" 2> /dev/null
+	wait "$PG_PID" 2> /dev/null
+	PG_PID=""
+}
+
+# pg_run: start and wait until every device has sent its count.
+pg_run() {
+	echo start > "$PG/pgctrl" 2> /dev/null
+}
+
+# Sum of pkts-sofar over the devices, with timestamps just before and after
+# reading them (bash builtins only: no process start in between).
+read_sofar() {
+	local d l s=0
+	TA=$EPOCHREALTIME
+	for d in $PG_DEVS; do
+		while IFS= read -r l; do
+			case $l in
+			*pkts-sofar:*)
+				l=${l#*pkts-sofar: }
+				s=$((s + ${l%% *}))
+				break
+				;;
+			esac
+		done < "$PG/$d"
+	done
+	TB=$EPOCHREALTIME
+	SOFAR=$s
+}
+
+# measure SECS: sets M="t0a t0b n0 t1a t1b n1"
+measure() {
+	local a
+	read_sofar
+	a="$TA $TB $SOFAR"
+	sleep "$1"
+	read_sofar
+	M="$a $TA $TB $SOFAR"
+}
+
+# ---- the namespace: device, tables, chains --------------------------------
+ns_dev() {
+	ip link set lo up
+	ip link add "$DEV" type dummy || return 1
+	ip addr add "$DADDR/24" dev "$DEV"
+	ip link set "$DEV" up
+}
+
+# ns_tables PHASE: base chains (kept empty when no contender is active, so
+# every contender and the "none" baseline see the same hooks) and one chain
+# per contender, empty until its table is prefilled.
+ns_tables() {
+	local phase=$1 tbl c list
+	if [ "$phase" = A ]; then tbl=raw; list=$BENCH_A; else tbl=mangle; list=$BENCH_B; fi
+	XT_TABLE=$tbl
+	{
+		echo "*$tbl"
+		echo ":PREROUTING ACCEPT [0:0]"
+		for c in $list; do
+			[ "$(kind_of "$c")" = xt ] && echo ":$(chain_of "$c") - [0:0]"
+		done
+		[ "$phase" = B ] && echo ":CT_ON - [0:0]" && echo ":P_recent - [0:0]"
+		[ "$phase" = A ] && echo ":P_recent - [0:0]"
+		# conntrack on in phase B whatever else is loaded
+		[ "$phase" = B ] && echo "-A CT_ON -m conntrack --ctstate INVALID"
+		echo COMMIT
+	} | $IPTR || return 1
+	if [ "$phase" = A ]; then
+		nft -f - <<-EOF || return 1
+		table ip bench {
+			set rl {
+				type ipv4_addr
+				size $BENCH_MAX
+				flags dynamic
+			}
+			chain pre {
+				type filter hook prerouting priority raw; policy accept;
+			}
+			chain C_nft {
+			}
+		}
+		EOF
+	fi
+	if [ "$phase" = B ]; then
+		sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600
+		sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=3600
+	fi
+}
+
+# The floor's rule goes in at once; stateful contenders' rules go in just
+# before their prefill sweep, so that the memory snapshot around the sweep
+# sees their table being made.
+ns_fill_chain() { # contender [prefill]
+	local c=$1 r
+	case $(kind_of "$c") in
+	xt)
+		if [ "${2:-}" = prefill ] && [ "$c" = recent ]; then
+			r=$(prefill_rule_of recent)
+			# shellcheck disable=SC2086
+			$IPT -t "$XT_TABLE" -A P_recent $r || return 1
+		fi
+		r=$(rule_of "$c")
+		# shellcheck disable=SC2086
+		$IPT -t "$XT_TABLE" -A "$(chain_of "$c")" $r
+		;;
+	nft)
+		nft add rule ip bench C_nft update @rl "{ ip saddr limit rate over $BENCH_RATE/second burst $BENCH_BURST packets }"
+		;;
+	esac
+}
+
+ACTIVE=""
+# activate CONTENDER ("" for none): one jump from the base chain.
+activate() {
+	local new=$1 old=$ACTIVE ok=0
+	[ "$(kind_of "$new")" = none ] && new=""
+	[ "$new" = "$old" ] && return 0
+	if [ -n "$old" ] && [ "$(kind_of "$old")" = nft ]; then
+		nft flush chain ip bench pre || ok=1
+		old=""
+	fi
+	if [ -n "$new$old" ] && [ "$(kind_of "$new")" != nft ]; then
+		{
+			echo "*$XT_TABLE"
+			[ -n "$old" ] && echo "-D PREROUTING -j $(chain_of "$old")"
+			[ -n "$new" ] && echo "-A PREROUTING -j $(chain_of "$new")"
+			echo COMMIT
+		} | $IPTR --noflush || ok=1
+	elif [ -n "$old" ]; then
+		echo -e "*$XT_TABLE\n-D PREROUTING -j $(chain_of "$old")\nCOMMIT" |
+			$IPTR --noflush || ok=1
+	fi
+	if [ "$(kind_of "$new")" = nft ]; then
+		nft add rule ip bench pre jump C_nft || ok=1
+	fi
+	ACTIVE=$new
+	return $ok
+}
+
+# Prefill jumps to P_recent instead of C_recent.
+activate_prefill() {
+	if [ "$1" = recent ]; then
+		activate ""
+		echo -e "*$XT_TABLE\n-A PREROUTING -j P_recent\nCOMMIT" | $IPTR --noflush
+		ACTIVE=P_recent_
+		return
+	fi
+	activate "$1"
+}
+
+deactivate_all() {
+	if [ "$ACTIVE" = P_recent_ ]; then
+		echo -e "*$XT_TABLE\n-D PREROUTING -j P_recent\nCOMMIT" | $IPTR --noflush
+		ACTIVE=""
+	fi
+	activate ""
+}
+
+# ---- memory snapshots -----------------------------------------------------
+# slabinfo (name active_objs num_objs objsize objperslab pagesperslab
+# num_slabs) plus the meminfo lines that hold kernel memory.
+mem_snap() { # file
+	{
+		echo "# meminfo"
+		grep -E '^(MemFree|MemAvailable|Slab|SReclaimable|SUnreclaim|VmallocUsed|Percpu|KernelStack|PageTables):' /proc/meminfo
+		echo "# slabinfo"
+		awk 'NR > 2 { print $1, $2, $3, $4, $5, $6, $15 }' /proc/slabinfo
+	} > "$1"
+}
+
+# Let deferred frees (RCU, workqueues) settle before a snapshot.
+quiesce() {
+	sleep 0.5
+	echo 1 > /proc/sys/vm/drop_caches 2> /dev/null
+}
+
+# ---- one phase of one source count, inside its namespace -----------------
+# prefill: for every stateful contender, one sequential sweep over the N
+# sources with only that contender active, between two memory snapshots.
+# Then every round measures every contender once, in a rotating order.
+do_phase() {
+	local phase=$1 n=$2 list c r i k rot tag memdir
+	if [ "$phase" = A ]; then list=$BENCH_A; else list=$BENCH_B; fi
+	tag=$phase-$n
+	memdir=$BENCH_OUT/mem
+	mkdir -p "$memdir"
+	ns_dev || { log "$tag: no device"; return 1; }
+	ns_tables "$phase" || { log "$tag: tables failed"; return 1; }
+	for c in $list; do
+		case $c in floor|floor-ct) ns_fill_chain "$c" ;; esac
+	done
+
+	# prefill sweeps
+	pg_setup "$n" "0:$SRC_BASE:$n:seq" || return 1
+	if [ "$phase" = B ]; then
+		# conntrack alone first: its entries are made here, not in a
+		# contender's sweep
+		quiesce
+		mem_snap "$memdir/$tag-conntrack.before"
+		local t0=$EPOCHREALTIME
+		pg_run
+		echo "$phase $n conntrack $t0 $EPOCHREALTIME $n" >> "$BENCH_OUT/prefill.tsv"
+		quiesce
+		mem_snap "$memdir/$tag-conntrack.after"
+		log "$tag: conntrack count $(sysctl -n net.netfilter.nf_conntrack_count 2> /dev/null)"
+	fi
+	for c in $list; do
+		stateful "$c" || continue
+		quiesce
+		mem_snap "$memdir/$tag-$c.before"
+		ns_fill_chain "$c" prefill || log "$tag: rule for $c failed"
+		activate_prefill "$c" || log "$tag: activate $c failed"
+		local t0=$EPOCHREALTIME
+		pg_run
+		echo "$phase $n $c $t0 $EPOCHREALTIME $n" >> "$BENCH_OUT/prefill.tsv"
+		deactivate_all
+		quiesce
+		mem_snap "$memdir/$tag-$c.after"
+	done
+	[ "$phase" = B ] && log "$tag: conntrack count $(sysctl -n net.netfilter.nf_conntrack_count 2> /dev/null)"
+
+	# rounds: random sources over the same N
+	pg_setup 0 "0:$SRC_BASE:$n" || return 1
+	pg_start
+	sleep 1
+	# shellcheck disable=SC2086
+	set -- $list
+	k=$#
+	for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+		rot=$(((r - 1) * 3 % k))
+		for ((i = 0; i < k; i++)); do
+			local idx=$(((rot + i) % k + 1))
+			c=${!idx}
+			activate "$c" || log "$tag: activate $c failed"
+			sleep "$BENCH_SETTLE"
+			measure "$BENCH_SECS"
+			echo "$phase $n $r $c $M" >> "$BENCH_OUT/tput.tsv"
+		done
+	done
+	activate ""
+
+	# profiles
+	if [ "$BENCH_PERF" = 1 ] && [[ " $BENCH_PERF_AT " == *" $n "* ]]; then
+		local plist
+		if [ "$phase" = A ]; then plist=$BENCH_PERF_A; else plist=$BENCH_PERF_B; fi
+		for c in $plist; do
+			[[ " $list " == *" $c "* ]] || continue
+			do_perf "$tag" "$c"
+		done
+		activate ""
+	fi
+	pg_stop
+	log "$tag: done"
+}
+
+do_perf() { # tag contender
+	local f=$BENCH_OUT/perf/$1-$2
+	mkdir -p "$BENCH_OUT/perf"
+	activate "$2" || return 1
+	sleep "$BENCH_SETTLE"
+	perf record -q -e cpu-clock -a -o /tmp/perf.data -- sleep "$BENCH_PERF_SECS" \
+		> /dev/null 2> "$f.err"
+	# The report here, in the guest: its kallsyms and module maps are the
+	# ones the samples refer to.
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+		--percent-limit 0.5 2>> "$f.err" | grep -v '^$' > "$f.txt"
+	perf report -i /tmp/perf.data --stdio --no-children --sort dso \
+		2>> "$f.err" | grep -v '^$' > "$f.dso.txt"
+	rm -f /tmp/perf.data
+	[ -s "$f.err" ] || rm -f "$f.err"
+}
+
+# ---- GC: packet rate while 1M expiring entries are reclaimed --------------
+# The table is filled by one sequential sweep; then traffic from one other
+# source runs while the entries expire and GC (every second) reclaims them.
+# The pkts counter and kernel slab size are sampled about every 100 ms.
+do_gc() {
+	local c=$1 r f
+	f=$BENCH_OUT/gc/$c.tsv
+	mkdir -p "$BENCH_OUT/gc"
+	ns_dev || return 1
+	XT_TABLE=raw
+	case $c in
+	hashlimit)
+		r="-m hashlimit --hashlimit-name hl --hashlimit-mode srcip --hashlimit-above $BENCH_RATE/sec"
+		r+=" --hashlimit-burst $BENCH_BURST --hashlimit-htable-size $BENCH_SIZE"
+		r+=" --hashlimit-htable-max $BENCH_MAX --hashlimit-htable-expire $BENCH_GC_EXPIRE_MS"
+		r+=" --hashlimit-htable-gcinterval 1000"
+		;;
+	rw-*)
+		r="-m ratewin --ratewin-name gc $RW_RATE --ratewin-htable-size $BENCH_SIZE"
+		r+=" --ratewin-htable-max $BENCH_MAX --ratewin-htable-expire $BENCH_GC_EXPIRE_MS"
+		r+=" --ratewin-htable-gcinterval 1000"
+		;;
+	esac
+	# shellcheck disable=SC2086
+	$IPT -t raw -A PREROUTING $r || { log "gc $c: rule failed"; return 1; }
+	pg_setup "$BENCH_GC_N" "0:$SRC_BASE:$BENCH_GC_N:seq" || return 1
+	local t0=$EPOCHREALTIME
+	pg_run
+	local t1=$EPOCHREALTIME
+	pg_setup 0 "0:$(((10 << 24) | (200 << 16) | 1)):1" || return 1
+	pg_start
+	echo "# sweep $t0 $t1 $BENCH_GC_N expire_ms $BENCH_GC_EXPIRE_MS" > "$f"
+	local end l slab
+	end=$((${t1%.*} + BENCH_GC_SECS))
+	while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
+		read_sofar
+		slab=0
+		while IFS= read -r l; do
+			case $l in Slab:*) l=${l#Slab:}; slab=${l% kB}; break ;; esac
+		done < /proc/meminfo
+		echo "$TA $TB $SOFAR ${slab// /}" >> "$f"
+		sleep 0.1
+	done
+	pg_stop
+	$IPT -t raw -F PREROUTING
+}
+
+# ---- scaling: one pktgen thread against two, on distinct sources ----------
+do_scale() {
+	local list=$BENCH_SCALE_CONTENDERS n c r th
+	XT_TABLE=raw
+	ns_dev || return 1
+	{
+		echo "*raw"
+		echo ":PREROUTING ACCEPT [0:0]"
+		for c in $list; do
+			[ "$(kind_of "$c")" = xt ] && echo ":$(chain_of "$c") - [0:0]"
+		done
+		echo ":P_recent - [0:0]"
+		echo COMMIT
+	} | $IPTR || return 1
+	for c in $list; do
+		stateful "$c" && ns_fill_chain "$c" prefill
+	done
+	for n in $BENCH_SCALE_SOURCES; do
+		# fill every table with both threads' sources
+		for c in $list; do
+			stateful "$c" || continue
+			activate_prefill "$c"
+			pg_setup "$n" "0:$SRC_BASE:$n:seq" "1:$SRC_BASE2:$n:seq"
+			pg_run
+			deactivate_all
+		done
+		for ((r = 1; r <= BENCH_SCALE_ROUNDS; r++)); do
+			for c in $list; do
+				activate "$c"
+				for th in 1 2; do
+					if [ "$th" = 1 ]; then
+						pg_setup 0 "0:$SRC_BASE:$n"
+					else
+						pg_setup 0 "0:$SRC_BASE:$n" "1:$SRC_BASE2:$n"
+					fi
+					pg_start
+					sleep "$BENCH_SETTLE"
+					measure "$BENCH_SECS"
+					pg_stop
+					echo "$n $r $c $th $M" >> "$BENCH_OUT/scale.tsv"
+				done
+			done
+		done
+		activate ""
+	done
+}
+
+# ---- module setup (init namespace) ----------------------------------------
+setup_modules() {
+	local m ok=0
+	# conntrack sized for a million flows before anything loads it
+	modprobe nf_conntrack hashsize=1048576 || ok=1
+	sysctl -qw net.netfilter.nf_conntrack_max=2400000 || ok=1
+	modprobe xt_recent ip_list_tot="$BENCH_MAX" ip_pkt_list_tot=8 || ok=1
+	for m in pktgen dummy nf_tables nft_compat nft_limit nft_chain_nat \
+		xt_hashlimit xt_connlimit xt_mark xt_conntrack iptable_raw \
+		iptable_mangle nf_conncount x_tables; do
+		modprobe "$m" 2> /dev/null || log "modprobe $m failed"
+	done
+	if ! grep -q '^xt_ratewin ' /proc/modules; then
+		insmod "$XTRW_KO" || ok=1
+	fi
+	return $ok
+}
+
+write_meta() {
+	{
+		echo "kernel=$(uname -r)"
+		echo "cpus=$(nproc)"
+		echo "hz=$(awk '/^CONFIG_HZ=/ { sub(/.*=/, ""); print }' "/boot/config-$(uname -r)" 2> /dev/null)"
+		echo "mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)"
+		echo "cmdline=$(cat /proc/cmdline)"
+		echo "iptables=$($IPT --version 2>&1)"
+		echo "nft=$(nft --version 2>&1)"
+		echo "perf=$(perf --version 2>&1 | head -n1)"
+		echo "rounds=$BENCH_ROUNDS"
+		echo "secs=$BENCH_SECS"
+		echo "settle=$BENCH_SETTLE"
+		echo "sources=$BENCH_SOURCES"
+		echo "phase_A=$BENCH_A"
+		echo "phase_B=$BENCH_B"
+		echo "rate=$BENCH_RATE"
+		echo "burst=$BENCH_BURST"
+		echo "gc_expire_ms=$BENCH_GC_EXPIRE_MS"
+		echo "gc_n=$BENCH_GC_N"
+		echo "scale_sources=$BENCH_SCALE_SOURCES"
+		for c in none floor hashlimit recent nft rw-rate rw-window connlimit rw-conn rw-all; do
+			case $(kind_of "$c") in
+			xt) echo "rule_$c=$(rule_of "$c")" ;;
+			nft) echo "rule_$c=update @rl { ip saddr limit rate over $BENCH_RATE/second burst $BENCH_BURST packets }" ;;
+			esac
+		done
+		echo "prefill_recent=$(prefill_rule_of recent)"
+	} > "$BENCH_OUT/meta.txt"
+}
+
+# ---- inside a namespace: `guest.sh --in-ns STAGE ARGS` ---------------------
+if [ "${1:-}" = --in-ns ]; then
+	shift
+	stage=$1
+	shift
+	case $stage in
+	phase) do_phase "$@" ;;
+	gc) do_gc "$@" ;;
+	scale) do_scale ;;
+	esac
+	rc=$?
+	pg_stop
+	exit $rc
+fi
+
+# ---- main -----------------------------------------------------------------
+in_ns() { # stage args...: in a fresh namespace, deleted afterwards
+	local ns=bench$$ rc
+	ip netns add "$ns" || return 1
+	ip netns exec "$ns" bash "$SELF" --in-ns "$@"
+	rc=$?
+	ip netns del "$ns"
+	# let the namespace's tables and conntrack entries go before the next
+	local i
+	for i in $(seq 1 120); do
+		[ -e "/run/netns/$ns" ] || break
+		sleep 0.5
+	done
+	sleep 2
+	return $rc
+}
+
+echo "TAP version 13"
+echo "# make bench (guest part): raw numbers go to $BENCH_OUT"
+T_START=$EPOCHREALTIME
+# The controlling shell and its children stay on CPU 1; pktgen's first
+# thread owns CPU 0.
+taskset -pc 1 $$ > /dev/null 2>&1
+: > "$BENCH_OUT/tput.tsv"
+: > "$BENCH_OUT/prefill.tsv"
+: > "$BENCH_OUT/scale.tsv"
+if setup_modules; then
+	tap ok "modules loaded (pktgen, conntrack, matches, xt_ratewin)"
+else
+	tap "not ok" "modules loaded"
+fi
+write_meta
+
+for n in $BENCH_SOURCES; do
+	for ph in $BENCH_PHASES; do
+		t=$EPOCHREALTIME
+		if in_ns phase "$ph" "$n"; then
+			tap ok "phase $ph, $n sources (${EPOCHREALTIME%.*}-${t%.*} s)"
+		else
+			tap "not ok" "phase $ph, $n sources"
+		fi
+		echo "stage phase-$ph-$n $t $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
+	done
+done
+if [ "$BENCH_GC" = 1 ]; then
+	for c in $BENCH_GC_CONTENDERS; do
+		t=$EPOCHREALTIME
+		if in_ns gc "$c"; then tap ok "gc sweep: $c"; else tap "not ok" "gc sweep: $c"; fi
+		echo "stage gc-$c $t $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
+	done
+fi
+if [ "$BENCH_SCALE" = 1 ]; then
+	t=$EPOCHREALTIME
+	if in_ns scale; then tap ok "scaling: 1 vs 2 pktgen threads"; else tap "not ok" "scaling"; fi
+	echo "stage scale $t $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
+fi
+dmesg > "$BENCH_OUT/dmesg.txt"
+echo "total $T_START $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
+echo "1..$tap_n"
+[ "$tap_fail" = 0 ]
