@@ -51,8 +51,20 @@ in_ci() { case "${CI:-}" in true|1|yes) return 0;; esac; return 1; }
 # share the cores.
 kmake() { nice -n 19 ionice -c3 make -C "$srctree" O="$out/build" "$@"; }
 
+# modroot/lib/modules/<kver>/build points at the O= tree by its host path,
+# which the guest (whose root is the host's) sees the same: dkms and M=
+# builds in the guest find the headers there.
+link_build() {
+	local d
+	d=$out/modroot/lib/modules/$(cat "$out/kver")
+	[ -d "$d" ] || return 0
+	ln -sfn "$out/build" "$d/build"
+	ln -sfn "$srctree" "$d/source"
+}
+
 build() {
 	if [ -f "$out/ready" ]; then
+		link_build
 		echo "debug-kernel: ready in $out ($(cat "$out/kver"))"
 		return 0
 	fi
@@ -111,9 +123,7 @@ build() {
 	kmake INSTALL_MOD_PATH="$out/modroot" INSTALL_MOD_STRIP=1 DEPMOD=/sbin/depmod \
 		modules_install >>"$out/build.log" 2>&1 || die "modules_install failed: see $out/build.log"
 	kmake -s kernelrelease >"$out/kver"
-	# The modules dir must not point back at the build tree through
-	# symlinks the guest cannot follow the same way: drop build/source.
-	rm -f "$out/modroot/lib/modules/$(cat "$out/kver")"/{build,source}
+	link_build
 	date -u +%FT%TZ >"$out/ready"
 	echo "debug-kernel: built $(cat "$out/kver") in $(( (SECONDS - t0) / 60 )) min: $out" >&2
 }
