@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check [T=suite[,suite...]]
+#
+# Stages: dependencies present, build for the VM kernel (module with W=1 and
+# -Werror, tests/warnmod, plugin), style (checkpatch), unit tests, the
+# harness self-check boot, one boot for the regular suites. With T= only the
+# named suites run (after deps and build): a suite marked
+# "# vm-expect: kernel-report" runs as a self-check in a boot of its own,
+# the others share one boot.
+#
+# The last line is "N passed, N failed, N skipped": TAP test points of the
+# unit tests and suites, plus one point each for style, the self-check and
+# the kernel log of each boot. Exit status 0 only when nothing failed.
+
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$SRC" || exit 1
+MAKE=(make --no-print-directory -C "$SRC")
+RUN=$SRC/tests/vm/run.sh
+
+P=0 F=0 S=0
+FAILED=()
+T0=$(date +%s)
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+point() {
+	case $1 in
+	pass) P=$((P + 1)); echo "ok - $2" ;;
+	fail) F=$((F + 1)); FAILED+=("$2"); echo "not ok - $2" ;;
+	skip) S=$((S + 1)); echo "ok - $2 # SKIP" ;;
+	esac
+}
+add_counts() {
+	local p f s
+	read -r p f s < "$1" || return 1
+	P=$((P + p)) F=$((F + f)) S=$((S + s))
+}
+finish() {
+	local el=$(($(date +%s) - T0))
+	echo
+	[ ${#FAILED[@]} -gt 0 ] && printf 'check: FAILED: %s\n' "${FAILED[@]}"
+	echo "check: took $((el / 60))m$((el % 60))s"
+	echo "$P passed, $F failed, $S skipped"
+	[ "$F" -eq 0 ] && [ "${1:-0}" -eq 0 ]
+	exit $?
+}
+
+# ---- which suites ----
+suite_tag() {
+	sed -n "1,30s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" "tests/selftests/$1.sh" | head -n1
+}
+resolve() {
+	local want=${1##*/} f n
+	want=${want%.sh}
+	for f in tests/selftests/[0-9][0-9]_*.sh; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .sh)
+		if [ "$n" = "$want" ] || [ "${n#[0-9][0-9]_}" = "$want" ]; then
+			echo "$n"
+			return 0
+		fi
+	done
+	return 1
+}
+# Bash reads a script as it runs it: everything runs from main, read in
+# full before it starts, so editing this file mid-run is safe.
+main() {
+	local a s f rc why run vmrc up uf us
+	local -a SELF=() REG=()
+	if [ $# -gt 0 ]; then
+		for a in ${*//,/ }; do
+			s=$(resolve "$a") || { echo "check: no suite '$a' in tests/selftests/" >&2; exit 2; }
+			if [ "$(suite_tag "$s" expect)" = kernel-report ]; then SELF+=("$s"); else REG+=("$s"); fi
+		done
+	else
+		for f in tests/selftests/[0-9][0-9]_*.sh; do
+			[ -e "$f" ] || continue
+			s=$(basename "$f" .sh)
+			if [ "$(suite_tag "$s" expect)" = kernel-report ]; then SELF+=("$s"); else REG+=("$s"); fi
+		done
+	fi
+
+	# ---- deps ----
+	stage "dependencies"
+	if ! "${MAKE[@]}" deps-check; then
+		echo "check: dependencies missing: run 'make deps' (as root), then 'make check' again"
+		point fail "dependencies present"
+		finish 1
+	fi
+
+	# ---- build ----
+	stage "build for the VM kernel"
+	if ! "${MAKE[@]}" vm-build; then
+		point fail "build"
+		finish 1
+	fi
+	if ! ls userspace/*.so > /dev/null 2>&1; then
+		echo "check: NOTE: no userspace/libxt_ratewin.so: suites that need it skip"
+	fi
+
+	if [ $# -eq 0 ]; then
+		# ---- style ----
+		stage "style (checkpatch)"
+		if "${MAKE[@]}" style; then point pass "style"; else point fail "style"; fi
+
+		# ---- unit ----
+		stage "unit tests"
+		rm -f "$TMP/unit"
+		if ! TAP_COUNTS=$TMP/unit "${MAKE[@]}" unit; then
+			[ -s "$TMP/unit" ] || point fail "unit tests build"
+		fi
+		if [ -s "$TMP/unit" ]; then
+			read -r up uf us < "$TMP/unit"
+			add_counts "$TMP/unit"
+			[ "$uf" -gt 0 ] && FAILED+=("unit tests ($uf failed)")
+		fi
+	else
+		echo "check: T=$* given: style and unit tests not run (plain 'make check' runs them)"
+	fi
+
+	# ---- harness self-check: a suite that must make the boot fail ----
+	# The harness has to judge the boot "kernel reported a problem" (exit 3)
+	# although the suite itself passed, and it has to have seen the WARNING
+	# both in the log text and in the taint flags.
+	for s in "${SELF[@]}"; do
+		stage "harness self-check: $s must fail its boot with a kernel report"
+		"$RUN" --no-build --no-last-failure --quiet --counts "$TMP/self.counts" \
+			--verdict "$TMP/self.verdict" "$s"
+		rc=$?
+		why=()
+		[ "$rc" = 3 ] || why+=("harness exit $rc, expected 3 (kernel reported a problem)")
+		grep -qx 'kernel_report=1' "$TMP/self.verdict" 2>/dev/null || why+=("no kernel report in the verdict")
+		grep -qx "suite_rc_$s=0" "$TMP/self.verdict" 2>/dev/null || why+=("the suite itself did not pass")
+		run=$(sed -n 's/^run=//p' "$TMP/self.verdict" 2>/dev/null)
+		grep -q 'WARNING:' "$run/kernel-report.txt" 2>/dev/null || why+=("the WARNING line was not caught in the log")
+		grep -q '^taint: .*W' "$run/kernel-report.txt" 2>/dev/null || why+=("the W taint flag was not caught")
+		if [ ${#why[@]} -eq 0 ]; then
+			echo "check: self-check OK: the harness failed that boot because of the kernel report"
+			point pass "harness self-check: $s fails its boot with a kernel report"
+		else
+			printf 'check: self-check FAILED: %s\n' "${why[@]}"
+			echo "check: its run: ${run:-?} (console.log, kernel-report.txt)"
+			point fail "harness self-check: $s fails its boot with a kernel report"
+		fi
+	done
+
+	# ---- the suites, one boot ----
+	vmrc=0
+	if [ ${#REG[@]} -gt 0 ]; then
+		stage "VM suites: ${REG[*]}"
+		rm -f "$TMP/vm.counts"
+		"$RUN" --no-build --counts "$TMP/vm.counts" "${REG[@]}"
+		vmrc=$?
+		if [ -s "$TMP/vm.counts" ]; then
+			add_counts "$TMP/vm.counts"
+		fi
+		if [ $vmrc -ne 0 ]; then
+			FAILED+=("VM run (harness exit $vmrc)")
+			# Never let a failed run end as 0 failed.
+			[ -s "$TMP/vm.counts" ] && [ "$(cut -d' ' -f2 "$TMP/vm.counts")" -gt 0 ] ||
+				F=$((F + 1))
+		fi
+	fi
+
+	finish $vmrc
+}
+
+main "$@"

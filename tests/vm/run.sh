@@ -1,0 +1,602 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/vm/run.sh: boot the test kernel under qemu and run selftest suites.
+#
+#   tests/vm/run.sh [options] [SUITE...]     (no SUITE: every regular suite)
+#   tests/vm/run.sh --print-kver             the kernel the tests boot
+#
+# SUITE is tests/selftests/NN_name.sh, given as NN_name, name, or either
+# with .sh. Suites whose header says "# vm-expect: kernel-report" (the
+# harness self-check) only run when named.
+#
+# Options:
+#   --no-build        do not run `make vm-build` first
+#   --no-last-failure do not point tests/vm/out/last-failure at this run
+#   --quiet           do not print the guest log of a failed run
+#   --counts FILE     write "passed failed skipped" (TAP points) to FILE
+#   --verdict FILE    copy the verdict (key=value lines, run=<dir>) to FILE
+# Environment: KERNEL=generic|rt|debug (the kernel to boot: the newest
+#   installed generic one, the newest PREEMPT_RT one, or the debug kernel of
+#   tests/vm/debug-kernel.sh); VM_KVER, VM_KERNEL (image), VM_KDIR,
+#   VM_MODROOT (a dir with lib/modules/<ver>) override the parts;
+#   VM_SUITE_TIMEOUT (default 180 s; a suite's "# vm-timeout: N" wins),
+#   VM_BOOT_TIMEOUT (default 120 s + the sum of the suite timeouts),
+#   VM_TIMEOUT_SCALE (multiplies the suite timeouts; 4 for KERNEL=debug,
+#   whose boot allowance is 600 s),
+#   VM_MEM (1024), VM_SMP (2), VM_APPEND (extra kernel command line),
+#   CACHE_DIR (initramfs cache; default /var/cache/xt_ratewin).
+#
+# Exit status, most serious first:
+#   5  the guest did not boot
+#   3  the kernel reported a problem (oops, BUG, WARNING, KASAN, lockdep,
+#      RCU stall, Call Trace, UBSAN, kmemleak, bad taint flags)
+#   6  the guest stopped answering or died before the suites finished
+#   2  a suite timed out
+#   1  a suite failed (or the harness could not set up)
+#   0  every suite passed or skipped, and the kernel log is clean
+# Every run keeps its files in tests/vm/out/<run>/ (console.log: the whole
+# serial console with the kernel log; guest/: what the guest wrote; verdict).
+# tests/vm/out/latest points at the newest run, tests/vm/out/last-failure at
+# the newest failed one.
+
+set -uo pipefail
+
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VMDIR=$SRC/tests/vm
+OUTROOT=$VMDIR/out
+# shellcheck source=tests/vm/tap.sh
+. "$VMDIR/tap.sh"
+
+EXIT_FAIL=1 EXIT_TIMEOUT=2 EXIT_KERNEL=3 EXIT_NOBOOT=5 EXIT_DIED=6
+
+log() { echo "vm: $*"; }
+die() { echo "vm: error: $*" >&2; exit $EXIT_FAIL; }
+
+# The newest /boot/vmlinuz-<ver> with a /lib/modules/<ver>/build tree. Of
+# one version, the generic flavour (-amd64) wins over the others (-rt-amd64,
+# -cloud-amd64): it is what `make deps` installs on a fresh machine. With
+# flavour "rt" only PREEMPT_RT kernels count.
+newest_kver() {
+	local want=${1:-} k v
+	for k in $(ls /boot/vmlinuz-* 2>/dev/null | sed 's,^/boot/vmlinuz-,,'); do
+		[ -f "/lib/modules/$k/build/Makefile" ] || continue
+		case $want:$k in rt:*-rt-*|:*) ;; *) continue ;; esac
+		v=$(echo "$k" | sed -n 's/^\([0-9.]*-[0-9]*\).*/\1/p')
+		case ${k#"$v"} in -amd64|"") echo "${v:-$k} 1 $k" ;; *) echo "${v:-$k} 0 $k" ;; esac
+	done | sort -k1,1V -k2,2n | tail -n1 | awk '{ print $3 } END { exit NR == 0 }'
+}
+
+# Sets KVER, KIMAGE, KDIR, MODROOT for the kernel to boot:
+#   KERNEL unset or "generic": VM_KVER, or the newest installed kernel;
+#   KERNEL=rt: the newest PREEMPT_RT kernel installed;
+#   KERNEL=debug: the debug kernel built by tests/vm/debug-kernel.sh.
+# VM_KVER, VM_KERNEL, VM_KDIR and VM_MODROOT override the parts.
+resolve_kernel() {
+	local d
+	case ${KERNEL:-generic} in
+	generic|"")
+		KVER=${VM_KVER:-$(newest_kver)} || return 1
+		;;
+	rt)
+		KVER=${VM_KVER:-$(newest_kver rt)} ||
+			{ echo "no PREEMPT_RT kernel with headers (apt-get install linux-image-rt-amd64 linux-headers-rt-amd64)" >&2; return 1; }
+		;;
+	debug)
+		d=$("$VMDIR/debug-kernel.sh" dir) || return 1
+		[ -f "$d/ready" ] ||
+			{ echo "the debug kernel is not built: tests/vm/debug-kernel.sh build (about 50 minutes)" >&2; return 1; }
+		KVER=${VM_KVER:-$(cat "$d/kver")}
+		: "${VM_KERNEL:=$d/build/arch/x86/boot/bzImage}"
+		: "${VM_KDIR:=$d/build}"
+		: "${VM_MODROOT:=$d/modroot}"
+		;;
+	*)
+		echo "KERNEL=$KERNEL: use generic, rt or debug (or VM_KVER=<ver>)" >&2
+		return 1
+		;;
+	esac
+	[ -n "$KVER" ] || return 1
+	KIMAGE=${VM_KERNEL:-/boot/vmlinuz-$KVER}
+	KDIR=${VM_KDIR:-/lib/modules/$KVER/build}
+	MODROOT=${VM_MODROOT:-}
+}
+
+# NN_name for a suite given as NN_name, name, NN_name.sh or a path.
+resolve_suite() {
+	local want=${1##*/} f n
+	want=${want%.sh}
+	for f in "$SRC"/tests/selftests/[0-9][0-9]_*.sh; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .sh)
+		if [ "$n" = "$want" ] || [ "${n#[0-9][0-9]_}" = "$want" ]; then
+			echo "$n"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Value of a "# vm-<tag>: value" header line of a suite.
+suite_tag() {
+	sed -n "1,30s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" \
+		"$SRC/tests/selftests/$1.sh" | head -n1
+}
+
+default_suites() {
+	local f n
+	for f in "$SRC"/tests/selftests/[0-9][0-9]_*.sh; do
+		[ -e "$f" ] || continue
+		n=$(basename "$f" .sh)
+		[ "$(suite_tag "$n" expect)" = kernel-report ] && continue
+		echo "$n"
+	done
+}
+
+# The initramfs: static busybox, the 9p/virtio module chain of the guest
+# kernel and tests/vm/initramfs-init. Cached outside the checkout, keyed by
+# everything that goes into it.
+build_initramfs() {
+	local kver=$1 modroot=$MODROOT busybox m line path key out tmp
+	local -a msrc=() mdep=()
+	local depargs=(-S "$kver")
+
+	busybox=$(command -v busybox 2>/dev/null || true)
+	[ -x /bin/busybox ] && busybox=/bin/busybox
+	[ -n "$busybox" ] || die "busybox not found (run: make deps)"
+	if ldd "$busybox" >/dev/null 2>&1; then
+		die "$busybox is not static (install busybox-static: make deps)"
+	fi
+	[ -n "$modroot" ] && depargs+=(-d "$modroot")
+	for m in virtio_pci virtio_rng 9pnet_virtio 9p; do
+		while read -r line; do
+			case $line in
+			insmod\ *)
+				path=${line#insmod }
+				path=${path%% *}
+				case " ${mdep[*]} " in *" $path "*) ;; *) mdep+=("$path") ;; esac
+				;;
+			builtin\ *) ;;
+			esac
+		done < <(modprobe "${depargs[@]}" --show-depends "$m" 2>/dev/null)
+	done
+	key=$( {
+		echo "$kver $busybox"
+		cat "$VMDIR/initramfs-init" "$busybox"
+		for m in "${mdep[@]}"; do echo "$m"; cat "$m"; done
+	} | md5sum | cut -c1-16)
+	out=$CACHE_DIR/initramfs-$kver-$key.cpio.gz
+	if [ -s "$out" ]; then
+		echo "$out"
+		return 0
+	fi
+	mkdir -p "$CACHE_DIR" || die "cannot create $CACHE_DIR"
+	tmp=$(mktemp -d "$CACHE_DIR/initramfs.XXXXXX") || die "mktemp in $CACHE_DIR"
+	mkdir -p "$tmp/bin" "$tmp/modules"
+	cp "$busybox" "$tmp/bin/busybox"
+	cp "$VMDIR/initramfs-init" "$tmp/init"
+	chmod 0755 "$tmp/init"
+	: > "$tmp/modules.list"
+	for m in "${mdep[@]}"; do
+		case $m in
+		*.ko.xz) xz -dc "$m" > "$tmp/modules/$(basename "$m" .xz)" ;;
+		*.ko.zst) zstd -qdc "$m" > "$tmp/modules/$(basename "$m" .zst)" ;;
+		*.ko.gz) gzip -dc "$m" > "$tmp/modules/$(basename "$m" .gz)" ;;
+		*) cp "$m" "$tmp/modules/" ;;
+		esac
+		m=$(basename "$m")
+		echo "${m%.ko*}.ko" >> "$tmp/modules.list"
+	done
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp" &&
+		mv "$out.tmp" "$out"
+	rm -rf "$tmp"
+	[ -s "$out" ] || die "could not build the initramfs"
+	echo "$out"
+}
+
+# Kernel-report scan over the console log and the guest's dmesg. Prints
+# "<suite or boot>: <line>" for each offending line.
+scan_kernel_log() {
+	local f
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		tr -d '\r' < "$f" | awk -v pats="$VMDIR/kernel-report.patterns" \
+			-v allow="$VMDIR/kernel-report.allow" -v file="${f##*/}" '
+			function load(path, arr,   n, l) {
+				n = 0
+				while ((getline l < path) > 0) {
+					if (l ~ /^#/ || l ~ /^[ \t]*$/)
+						continue
+					arr[++n] = l
+				}
+				close(path)
+				return n
+			}
+			BEGIN { np = load(pats, P); na = load(allow, A); where = "boot" }
+			/xt_ratewin-vm: suite .* start/ {
+				where = $0
+				sub(/.*xt_ratewin-vm: suite /, "", where)
+				sub(/ start.*/, "", where)
+				next
+			}
+			/xt_ratewin-vm: suites done/ { where = "after the suites"; next }
+			{
+				hit = 0
+				for (i = 1; i <= np; i++)
+					if ($0 ~ P[i]) { hit = 1; break }
+				if (!hit)
+					next
+				for (i = 1; i <= na; i++)
+					if ($0 ~ A[i]) next
+				print file ": " where ": " $0
+			}'
+	done
+}
+
+# Taint bits that mean the kernel saw a problem: M(4) machine check, B(5) bad
+# page (KASAN sets it), D(7) died/oops, W(9) warning, L(14) soft lockup.
+BAD_TAINT=$(( (1 << 4) | (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14) ))
+taint_letters() {
+	local t=$1 out="" i
+	local names=(P F S R M B U D A W C I O E L K X T)
+	for i in "${!names[@]}"; do
+		(( t & (1 << i) )) && out+=${names[$i]}
+	done
+	echo "${out:--}"
+}
+
+main() {
+	local build=1 lastfail=1 quiet=0 countsfile="" verdictfile="" a s kver kernel
+	local -a suites=()
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--print-kver) resolve_kernel && echo "$KVER"; exit $? ;;
+		--print-kdir) resolve_kernel && echo "$KDIR"; exit $? ;;
+		--no-build) build=0 ;;
+		--no-last-failure) lastfail=0 ;;
+		--quiet) quiet=1 ;;
+		--counts) countsfile=$2; shift ;;
+		--verdict) verdictfile=$2; shift ;;
+		-h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-*) die "unknown option $1" ;;
+		*)
+			for a in ${1//,/ }; do
+				s=$(resolve_suite "$a") || die "no suite '$a' in tests/selftests/"
+				suites+=("$s")
+			done
+			;;
+		esac
+		shift
+	done
+	[ ${#suites[@]} -gt 0 ] || mapfile -t suites < <(default_suites)
+	[ ${#suites[@]} -gt 0 ] || die "no suites in tests/selftests/"
+
+	resolve_kernel || die "no /boot/vmlinuz-<ver> with /lib/modules/<ver>/build (run: make deps)"
+	kver=$KVER kernel=$KIMAGE
+	[ -r "$kernel" ] || die "cannot read the kernel image $kernel"
+	[ -f "$KDIR/Makefile" ] || die "no kernel build tree at $KDIR"
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run: make deps)"
+	: "${CACHE_DIR:=/var/cache/xt_ratewin}"
+	if ! mkdir -p "$CACHE_DIR" 2>/dev/null || [ ! -w "$CACHE_DIR" ]; then
+		CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/xt_ratewin
+	fi
+
+	if [ $build = 1 ]; then
+		make -C "$SRC" --no-print-directory vm-build VM_KVER="$kver" VM_KDIR="$KDIR" ||
+			die "build for $kver failed"
+	fi
+
+	# The run directory; guest/ is the writable share.
+	local run stamp
+	stamp=$(date +%Y%m%d-%H%M%S)-$$
+	run=$OUTROOT/$stamp
+	mkdir -p "$run/guest/artifacts/xtables" || die "cannot create $run"
+	ln -sfn "$stamp" "$OUTROOT/latest"
+
+	# Snapshot what the guest uses, so a rebuild during the run cannot race.
+	local vmb=$SRC/build/$kver ko
+	for ko in "$vmb"/ratewin/kernel/*.ko "$vmb"/warnmod/*.ko; do
+		[ -f "$ko" ] && cp "$ko" "$run/guest/artifacts/"
+	done
+	[ -f "$run/guest/artifacts/xt_ratewin.ko" ] ||
+		die "no $vmb/ratewin/kernel/xt_ratewin.ko (run: make vm-build)"
+	for ko in "$SRC"/userspace/*.so; do
+		[ -f "$ko" ] && cp "$ko" "$run/guest/artifacts/xtables/"
+	done
+
+	local initrd
+	initrd=$(build_initramfs "$kver") || exit $EXIT_FAIL
+
+	local xtlibdir t sum=0 n
+	xtlibdir=$(pkg-config --variable=xtlibdir xtables 2>/dev/null)
+	: "${xtlibdir:=/usr/lib/x86_64-linux-gnu/xtables}"
+	local deftimeout=${VM_SUITE_TIMEOUT:-180} scale=${VM_TIMEOUT_SCALE:-1} base=120
+	# The debug kernel (KASAN, lockdep, kmemleak) is several times slower
+	# and takes about two minutes to boot under TCG.
+	if [ "${KERNEL:-}" = debug ]; then
+		scale=${VM_TIMEOUT_SCALE:-4}
+		base=600
+	fi
+	deftimeout=$((deftimeout * scale))
+	{
+		printf 'XTRW_SRC=%q\n' "$SRC"
+		printf 'XTRW_KVER=%q\n' "$kver"
+		printf 'XTRW_SUITES=%q\n' "${suites[*]}"
+		printf 'XTRW_SUITE_TIMEOUT=%q\n' "$deftimeout"
+		printf 'XTRW_TRACE=%q\n' "${VM_TRACE:-}"
+		printf 'XTRW_ARTIFACTS=/run/xtrw/artifacts\n'
+		printf 'XTRW_KO=/run/xtrw/artifacts/xt_ratewin.ko\n'
+		printf 'XTRW_WARNMOD_KO=/run/xtrw/artifacts/warnmod.ko\n'
+		printf 'XTABLES_LIBDIR=%q\n' "/run/xtrw/artifacts/xtables:$xtlibdir"
+		for s in "${suites[@]}"; do
+			t=$(suite_tag "$s" timeout)
+			t=$(( ${t:-$((deftimeout / scale))} * scale ))
+			sum=$((sum + t))
+			printf 'XTRW_TIMEOUT_%s=%q\n' "${s//[^A-Za-z0-9_]/_}" "$t"
+		done
+	} > "$run/guest/config.sh"
+	local boottimeout=${VM_BOOT_TIMEOUT:-$((base + sum))}
+
+	local accel=tcg
+	[ -w /dev/kvm ] && accel=kvm
+	local append="console=ttyS0 panic=-1 mitigations=off xtrw_src=$SRC"
+	[ -n "$MODROOT" ] && append+=" xtrw_modroot=1"
+	append+=" ${VM_APPEND:-}"
+	local -a qemu=(qemu-system-x86_64 -accel "$accel" -m "${VM_MEM:-1024}"
+		-smp "${VM_SMP:-2}" -nodefaults -no-user-config -display none
+		-no-reboot -monitor none -serial "file:$run/console.log"
+		-kernel "$kernel" -initrd "$initrd" -append "$append"
+		-device virtio-rng-pci
+		-virtfs "local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$SRC,mount_tag=src,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$run/guest,mount_tag=results,security_model=none")
+	[ -n "$MODROOT" ] && qemu+=(-virtfs
+		"local,path=$MODROOT/lib/modules,mount_tag=modroot,security_model=none,readonly=on,multidevs=remap")
+	printf '%q ' "${qemu[@]}" > "$run/qemu.cmd"
+	echo >> "$run/qemu.cmd"
+
+	log "kernel $kver ($accel), suites: ${suites[*]}"
+	log "run dir ${run#"$SRC"/}; per-suite timeout ${deftimeout}s, boot timeout ${boottimeout}s"
+
+	# One VM per VM_SMP host cores at a time: TCG guests that share cores
+	# slow each other down until their timeouts mean nothing. Runs queue
+	# here; the wait does not count against any timeout. VM_PARALLEL=1
+	# skips the queue.
+	if [ -z "${VM_PARALLEL:-}" ]; then
+		local slots i waited=0 lockfd
+		slots=$(( $(nproc) / ${VM_SMP:-2} ))
+		[ "$slots" -ge 1 ] || slots=1
+		while :; do
+			for ((i = 1; i <= slots; i++)); do
+				exec {lockfd}> "$CACHE_DIR/vm-slot-$i.lock"
+				flock -n "$lockfd" && break 2
+				exec {lockfd}>&-
+			done
+			[ $waited = 0 ] && log "waiting for another VM run to end ($slots at a time; VM_PARALLEL=1 skips this)"
+			waited=$((waited + 1))
+			sleep 1
+		done
+		[ $waited -gt 0 ] && log "waited ${waited}s for a VM slot"
+	fi
+
+	local t0 qpid booted="" now
+	t0=$(date +%s%N)
+	timeout -k 5 "$boottimeout" "${qemu[@]}" > "$run/qemu.out" 2>&1 &
+	qpid=$!
+	trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; exit 130' INT TERM
+
+	# Follow the run: report the boot and each suite as it ends.
+	local -A reported=()
+	while :; do
+		local alive=1
+		kill -0 $qpid 2>/dev/null || alive=0
+		if [ -z "$booted" ] && [ -f "$run/guest/booted" ]; then
+			now=$(date +%s%N)
+			booted=$(secs $((now - t0)))
+			log "guest booted: init started $booted s after qemu start" \
+				"(guest uptime $(cat "$run/guest/booted") s)"
+		fi
+		for s in "${suites[@]}"; do
+			[ -n "${reported[$s]:-}" ] && continue
+			[ -f "$run/guest/suites/$s/rc" ] || continue
+			reported[$s]=1
+			log "suite $s finished: exit $(cat "$run/guest/suites/$s/rc")"
+		done
+		[ $alive = 0 ] && break
+		sleep 0.5
+	done
+	wait $qpid
+	local qrc=$?
+	trap - INT TERM
+	local total
+	total=$(secs $(($(date +%s%N) - t0)))
+	echo "$booted" > "$run/boot-seconds"
+	echo "$total" > "$run/total-seconds"
+
+	# ---- verdict ----
+	local P=0 F=0 S=0 verdict=0 nboot=0 died=0 stimeout=0 sfail=0 kreport=0
+	local reasons=() line rc p f k d
+	local tapout=$run/tap.txt
+	: > "$tapout"
+
+	if [ ! -f "$run/guest/booted" ]; then
+		nboot=1
+		reasons+=("guest did not boot (qemu exit $qrc; see console.log, qemu.out)")
+	elif [ ! -f "$run/guest/done" ]; then
+		died=1
+		if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+			reasons+=("guest stopped answering: whole-boot timeout of ${boottimeout}s hit")
+		else
+			reasons+=("guest died before the suites finished (qemu exit $qrc)")
+		fi
+	fi
+
+	local n_tp=0
+	for s in "${suites[@]}"; do
+		d=$run/guest/suites/$s
+		echo "# ---- suite $s ----" >> "$tapout"
+		if [ ! -f "$d/rc" ]; then
+			if [ -f "$d/start" ]; then
+				reasons+=("suite $s did not finish (guest stopped during it)")
+			else
+				reasons+=("suite $s never ran")
+			fi
+			cat "$d/stdout" >> "$tapout" 2>/dev/null
+			echo "not ok - $s did not finish" >> "$tapout"
+			F=$((F + 1))
+			sfail=1
+			continue
+		fi
+		rc=$(cat "$d/rc")
+		cat "$d/stdout" >> "$tapout"
+		read -r p f k < <(tap_count "$d/stdout" "$rc")
+		P=$((P + p)) F=$((F + f)) S=$((S + k))
+		case $rc in
+		0) ;;
+		4) ;;
+		124|137)
+			stimeout=1
+			reasons+=("suite $s timed out after $(cat "$d/end" 2>/dev/null) s uptime (limit ${deftimeout}s or its vm-timeout)")
+			;;
+		*)
+			sfail=1
+			reasons+=("suite $s failed (exit $rc)")
+			;;
+		esac
+	done
+
+	# Kernel reports: log text, taint flags, kmemleak, lockdep.
+	local reportfile=$run/kernel-report.txt
+	scan_kernel_log "$run/console.log" "$run/guest/dmesg" > "$reportfile"
+	local taint=""
+	for f in "$run/guest/tainted" "$run"/guest/suites/*/tainted.after "$run/guest/tainted.boot"; do
+		[ -s "$f" ] || continue
+		t=$(cat "$f")
+		if (( t & BAD_TAINT )); then
+			echo "taint: ${f#"$run"/guest/}: $t ($(taint_letters "$t"))" >> "$reportfile"
+		fi
+		taint=${taint:-$t}
+	done
+	if [ -s "$run/guest/kmemleak" ]; then
+		echo "kmemleak: $(grep -c 'unreferenced object' "$run/guest/kmemleak") unreferenced objects (guest/kmemleak)" >> "$reportfile"
+	fi
+	if [ -f "$run/guest/lockdep_stats" ] && grep -q 'debug_locks: *0' "$run/guest/lockdep_stats"; then
+		echo "lockdep: debug_locks is 0 (lockdep turned itself off after a report)" >> "$reportfile"
+	fi
+	if [ -s "$reportfile" ]; then
+		kreport=1
+		reasons+=("kernel reported a problem: $(wc -l < "$reportfile") line(s), first: $(head -n1 "$reportfile")")
+	fi
+
+	if [ $nboot = 1 ]; then
+		echo "not ok - guest booted" >> "$tapout"
+		F=$((F + 1))
+	fi
+	if [ $kreport = 1 ]; then
+		echo "not ok - kernel log clean" >> "$tapout"
+		F=$((F + 1))
+	elif [ $nboot = 0 ] && [ $died = 0 ]; then
+		echo "ok - kernel log clean" >> "$tapout"
+		P=$((P + 1))
+	fi
+
+	if [ $nboot = 1 ]; then verdict=$EXIT_NOBOOT
+	elif [ $kreport = 1 ]; then verdict=$EXIT_KERNEL
+	elif [ $died = 1 ]; then verdict=$EXIT_DIED
+	elif [ $stimeout = 1 ]; then verdict=$EXIT_TIMEOUT
+	elif [ $sfail = 1 ]; then verdict=$EXIT_FAIL
+	fi
+	local vname
+	case $verdict in
+	0) vname=pass ;;
+	"$EXIT_NOBOOT") vname=no-boot ;;
+	"$EXIT_KERNEL") vname=kernel-report ;;
+	"$EXIT_DIED") vname=guest-died ;;
+	"$EXIT_TIMEOUT") vname=suite-timeout ;;
+	*) vname=suite-failed ;;
+	esac
+	{
+		echo "verdict=$vname"
+		echo "run=$run"
+		echo "exit=$verdict"
+		echo "kver=$kver"
+		echo "suites=${suites[*]}"
+		echo "booted=$((1 - nboot))"
+		echo "died=$died"
+		echo "suite_failed=$sfail"
+		echo "suite_timeout=$stimeout"
+		echo "kernel_report=$kreport"
+		echo "boot_seconds=$booted"
+		echo "total_seconds=$total"
+		echo "passed=$P failed=$F skipped=$S"
+		for s in "${suites[@]}"; do
+			echo "suite_rc_$s=$(cat "$run/guest/suites/$s/rc" 2>/dev/null || echo none)"
+		done
+	} > "$run/verdict"
+	[ -n "$countsfile" ] && echo "$P $F $S" > "$countsfile"
+	[ -n "$verdictfile" ] && cp "$run/verdict" "$verdictfile"
+
+	# ---- report ----
+	for s in "${suites[@]}"; do
+		d=$run/guest/suites/$s
+		echo "# ---- $s: $(suite_word "$(cat "$d/rc" 2>/dev/null)") ----"
+		[ -s "$d/stdout" ] && cat "$d/stdout"
+		if [ -s "$d/stderr" ]; then
+			if [ "$(cat "$d/rc" 2>/dev/null)" = 0 ] && [ "$(wc -l < "$d/stderr")" -gt 20 ]; then
+				echo "# (stderr: $(wc -l < "$d/stderr") lines in ${d#"$SRC"/}/stderr)"
+			else
+				sed 's/^/# stderr: /' "$d/stderr"
+			fi
+		fi
+	done
+	if [ -s "$reportfile" ]; then
+		echo "# ---- kernel report ----"
+		sed 's/^/# /' "$reportfile" | head -n 60
+	fi
+	log "boot ${booted:-?} s, whole run $total s"
+	if [ $verdict = 0 ]; then
+		log "PASS: $P passed, $F failed, $S skipped (TAP points incl. kernel log check)"
+	else
+		for a in "${reasons[@]}"; do log "FAIL: $a"; done
+		if [ $lastfail = 1 ]; then
+			ln -sfn "$stamp" "$OUTROOT/last-failure"
+			local keep=${OUTROOT#"$SRC"/}/last-failure
+			if [ $quiet = 0 ]; then
+				echo "# ---- full guest console log (${keep}/console.log) ----"
+				tr -d '\r' < "$run/console.log"
+				echo "# ---- end of guest console log ----"
+			fi
+			log "guest log kept in ${keep}/console.log (kernel log: ${keep}/guest/dmesg)"
+		else
+			log "guest log kept in ${run#"$SRC"/}/console.log"
+		fi
+		log "verdict: $vname (exit $verdict)"
+	fi
+
+	# Keep the newest 20 runs (and whatever the links point at).
+	local keepl keepf
+	keepl=$(readlink "$OUTROOT/latest" 2>/dev/null)
+	keepf=$(readlink "$OUTROOT/last-failure" 2>/dev/null)
+	ls -1d "$OUTROOT"/[0-9]*-[0-9]* 2>/dev/null | sort -r | tail -n +21 |
+		while read -r a; do
+			case ${a##*/} in "$keepl"|"$keepf") continue ;; esac
+			rm -rf "$a"
+		done
+	exit $verdict
+}
+
+# Nanoseconds to seconds with one decimal.
+secs() { printf '%d.%d' $(($1 / 1000000000)) $(($1 % 1000000000 / 100000000)); }
+
+suite_word() {
+	case ${1:-} in
+	0) echo passed ;;
+	4) echo skipped ;;
+	124|137) echo "TIMED OUT" ;;
+	"") echo "did not finish" ;;
+	*) echo "FAILED (exit $1)" ;;
+	esac
+}
+
+main "$@"
