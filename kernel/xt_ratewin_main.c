@@ -382,6 +382,12 @@ again:
 		goto out;
 	}
 	c = rw_entry_cfg(t, e);
+	if (unlikely(!c)) {
+		/* cannot happen: old-layout entries live only in a migration */
+		raw_spin_unlock(&e->lock);
+		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
+		goto out;
+	}
 	admitted = rw_decide(&e->st, &e->flags, rw_entry_win(e, c), &c->lim,
 			     now, rw_cost(&c->lim, skb->len), conns);
 	if (admitted)
@@ -447,6 +453,12 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	mutex_lock(&t->mutex);
 	rcu_read_lock();
 	c = rcu_dereference(t->cfg);
+	/* a key parsed before a rule changed the key fields: wrong size */
+	if (k->words != c->key_words) {
+		rcu_read_unlock();
+		mutex_unlock(&t->mutex);
+		return -EINVAL;
+	}
 	local_bh_disable();
 	e = rw_get(t, c, k, now, GFP_ATOMIC);
 	if (!e) {
@@ -458,6 +470,8 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 		u64 cost = rw_cost(&c->lim, 1);
 		void *win;
 
+		/* not before the lock: st.last must never be ahead of now */
+		now = rw_now();
 		c = rw_entry_cfg(t, e);
 		win = rw_entry_win(e, c);
 		rw_refresh(&e->st, &e->flags, win, &c->lim, now);
@@ -781,8 +795,15 @@ static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
 	pr_info("table %s: limits changed by a new rule%s\n", t->name,
 		rekey ? "; key fields changed, entries flushed" : "");
 
+	if (rekey)
+		c->gen = old->gen + 1;
 	rcu_assign_pointer(t->prev_cfg, old);
 	rcu_assign_pointer(t->cfg, c);
+	/*
+	 * Packets that read the old cfg may still be inserting entries of the
+	 * old layout; once they are done, the walk below sees every one.
+	 */
+	synchronize_rcu();
 	if (rekey) {
 		mutex_unlock(&t->mutex);
 		rw_table_flush(t);
@@ -993,6 +1014,11 @@ static struct pernet_operations rw_net_ops = {
 static int __init ratewin_mt_init(void)
 {
 	int err;
+
+	/* a rate-only srcip entry is one cache line: 48 + 16 bytes of key */
+	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
+		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) &&
+		     sizeof(struct rw_entry) != 48);
 
 	err = register_pernet_subsys(&rw_net_ops);
 	if (err)
