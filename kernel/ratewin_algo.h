@@ -12,9 +12,12 @@
  * below 2^32 jiffies. Durations are capped at 30 days (2.6e9 jiffies at
  * HZ=1000) and garbage collection refreshes older state, so it always is.
  *
- * Tokens are fixed point with 32 fractional bits, so a bucket of up to 2^31
- * packets or bytes refills at any rate from 1/day upwards without overflow
- * and without accumulating rounding error beyond 2^-32 token per refill.
+ * Tokens are fixed point with 32 fractional bits: a bucket of up to 2^31
+ * packets or bytes, refilled at any rate from 1/day upwards without
+ * overflow. The refill is exact: tokens always hold the exact content (a
+ * multiple of 1/period_j token) rounded down to 2^-32, however often and
+ * whenever the bucket is refilled, so the bucket admits exactly what a
+ * bucket of rational tokens would.
  */
 #ifndef _RATEWIN_ALGO_H
 #define _RATEWIN_ALGO_H
@@ -42,9 +45,15 @@ typedef uint64_t u64;
 #define U64_MAX		((u64)~0ULL)
 #endif
 #include <linux/netfilter/xt_ratewin.h>
-static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
+static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
 {
-	return (u64)(((__uint128_t)a * b) / c);
+	*remainder = dividend % divisor;
+	return dividend / divisor;
+}
+
+static inline u64 div_u64(u64 dividend, u32 divisor)
+{
+	return dividend / divisor;
 }
 #endif
 
@@ -53,7 +62,11 @@ static inline u64 mul_u64_u64_div_u64(u64 a, u64 b, u64 c)
 
 /* Windows up to this N keep every timestamp and are exact. */
 #define RW_WIN_EXACT_MAX	32
-/* Larger windows count events in this many slots of DURATION/16 + 1. */
+/*
+ * Larger windows count events in this many slots of DURATION/16 (rounded
+ * up). A slot leaves the window once its last jiffy has: events count at
+ * most one slot longer than DURATION, never shorter.
+ */
 #define RW_WIN_SLOTS		17
 
 enum rw_win_kind {
@@ -73,7 +86,9 @@ struct rw_limits {
 	u32	period_j;	/* bucket: jiffies per period, > 0 */
 	u64	rate_n;		/* bucket: tokens per period, > 0 */
 	u64	burst_fp;	/* bucket depth, fixed point */
-	u32	fill_j;		/* jiffies to fill an empty bucket, saturated */
+	u32	fill_j;		/* jiffies to fill an empty bucket; U32_MAX:
+				 * that or more, refilled the long way
+				 */
 	u32	win_n;		/* window: events allowed */
 	u32	win_j;		/* window: duration in jiffies, > 0 */
 	u32	slot_j;		/* slotted window: slot length */
@@ -139,23 +154,40 @@ static inline void rw_win_advance(void *win, const struct rw_limits *lim,
 	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
 		struct rw_slots *s = win;
 		u32 age = now - s->head_start;
-		u32 steps, i;
+		u32 steps, i, k;
 
-		if (age < lim->slot_j)
+		/* empty: the next event starts the slots afresh */
+		if (!s->total)
 			return;
-		steps = age / lim->slot_j;
-		if (steps >= RW_WIN_SLOTS) {
-			memset(s->cnt, 0, sizeof(s->cnt));
-			s->total = 0;
-		} else {
+		if (age >= lim->slot_j) {
+			steps = age / lim->slot_j;
+			if (steps >= RW_WIN_SLOTS) {
+				memset(s->cnt, 0, sizeof(s->cnt));
+				s->total = 0;
+				return;
+			}
 			for (i = 0; i < steps; i++) {
 				s->head = s->head + 1 == RW_WIN_SLOTS ?
 					  0 : s->head + 1;
 				s->total -= s->cnt[s->head];
 				s->cnt[s->head] = 0;
 			}
+			age %= lim->slot_j;
+			s->head_start = now - age;
 		}
-		s->head_start = now - age % lim->slot_j;
+		/*
+		 * Slot head - k ends at head_start - (k - 1) * slot_j - 1; it
+		 * leaves once that jiffy is win_j old. Oldest first.
+		 */
+		for (k = RW_WIN_SLOTS - 1; k; k--) {
+			u32 idx = s->head >= k ? s->head - k :
+				  s->head + RW_WIN_SLOTS - k;
+
+			if (age + (k - 1) * lim->slot_j + 1 < lim->win_j)
+				break;
+			s->total -= s->cnt[idx];
+			s->cnt[idx] = 0;
+		}
 	}
 }
 
@@ -189,6 +221,10 @@ static inline void rw_win_record(void *win, const struct rw_limits *lim,
 	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
 		struct rw_slots *s = win;
 
+		if (!s->total) {
+			/* as in a new entry: reclaiming one changes nothing */
+			s->head_start = now;
+		}
 		if (s->total < U32_MAX) {
 			s->cnt[s->head]++;
 			s->total++;
@@ -215,26 +251,48 @@ static inline u32 rw_win_next(const void *win, const struct rw_limits *lim,
 	}
 	if (lim->win_kind == RW_WIN_SLOTS_KIND) {
 		const struct rw_slots *s = win;
-		u32 left = s->total, k, idx = s->head;
+		u32 left = s->total, age = now - s->head_start, k;
 
 		if (left < lim->win_n)
 			return 0;
-		for (k = 1; k < RW_WIN_SLOTS; k++) {
-			idx = idx + 1 == RW_WIN_SLOTS ? 0 : idx + 1;
+		/* the oldest slots leave first, as in rw_win_advance() */
+		for (k = RW_WIN_SLOTS - 1; k; k--) {
+			u32 idx = s->head >= k ? s->head - k :
+				  s->head + RW_WIN_SLOTS - k;
+
 			left -= s->cnt[idx];
 			if (left < lim->win_n)
-				break;
+				return lim->win_j - (age + (k - 1) *
+						     lim->slot_j + 1);
 		}
-		/* after k slot boundaries the k oldest slots are gone */
-		return s->head_start + k * lim->slot_j - now;
+		/* the head slot ends at head_start + slot_j - 1 */
+		return lim->win_j + lim->slot_j - 1 - age;
 	}
 	return 0;
 }
 
 /*
+ * Count n events at time t (age below win_j) into slots that rw_win_init()
+ * started at now: into the slot that holds t, so they leave the window at
+ * most one slot after t + win_j, as recorded events do.
+ */
+static inline void rw_slots_put(struct rw_slots *d, const struct rw_limits *nl,
+				u32 now, u32 t, u32 n)
+{
+	u32 age = now - t;
+	u32 k = age ? (age - 1) / nl->slot_j + 1 : 0;
+
+	if (k >= RW_WIN_SLOTS)
+		return;
+	d->cnt[d->head >= k ? d->head - k : d->head + RW_WIN_SLOTS - k] += n;
+	d->total += n;
+}
+
+/*
  * Carry window state across a change of window parameters. Events keep their
  * times where the new form can hold them; slot counts are placed at the end of
- * their slot, which can only delay admissions, never add any.
+ * their slot, which can only delay admissions, never add any. dst and src
+ * must not overlap; src need not have been advanced to now.
  */
 static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
 				  const void *src, const struct rw_limits *ol,
@@ -256,18 +314,10 @@ static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
 
 			if ((u32)(now - t) >= nl->win_j)
 				continue;
-			if (nl->win_kind == RW_WIN_RING) {
+			if (nl->win_kind == RW_WIN_RING)
 				rw_win_record(dst, nl, t);
-			} else if (nl->win_kind == RW_WIN_SLOTS_KIND) {
-				struct rw_slots *s = dst;
-				u32 back = (u32)(now - t) / nl->slot_j;
-
-				if (back >= RW_WIN_SLOTS)
-					continue;
-				s->cnt[(s->head + RW_WIN_SLOTS - back) %
-				       RW_WIN_SLOTS]++;
-				s->total++;
-			}
+			else if (nl->win_kind == RW_WIN_SLOTS_KIND)
+				rw_slots_put(dst, nl, now, t, 1);
 		}
 		return;
 	}
@@ -281,8 +331,10 @@ static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
 		for (i = 0; i < RW_WIN_SLOTS; i++) {
 			/* slot head-i ends where slot head-i+1 begins */
 			u32 end = i ? s->head_start - (i - 1) * ol->slot_j - 1 :
-				      now;
+				      s->head_start + ol->slot_j - 1;
 
+			if (!i && (u32)(now - s->head_start) < ol->slot_j)
+				end = now;
 			if (s->cnt[idx]) {
 				times[n] = end;
 				counts[n] = s->cnt[idx];
@@ -301,14 +353,7 @@ static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
 			for (c = 0; c < counts[n] && c < nl->win_n; c++)
 				rw_win_record(dst, nl, t);
 		} else if (nl->win_kind == RW_WIN_SLOTS_KIND) {
-			struct rw_slots *d = dst;
-			u32 back = (u32)(now - t) / nl->slot_j;
-			u32 k = (d->head + RW_WIN_SLOTS - back) % RW_WIN_SLOTS;
-
-			if (back >= RW_WIN_SLOTS)
-				continue;
-			d->cnt[k] += counts[n];
-			d->total += counts[n];
+			rw_slots_put(dst, nl, now, t, counts[n]);
 		}
 	}
 }
@@ -316,20 +361,38 @@ static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
 static inline void rw_bucket_refill(struct rw_state *st,
 				    const struct rw_limits *lim, u32 now)
 {
-	u32 elapsed = now - st->last;
-	u64 add;
+	u32 elapsed = now - st->last, rem;
+	u64 frac, units;
 
-	if (!elapsed || st->tokens >= lim->burst_fp)
-		return;
-	if (elapsed >= lim->fill_j) {
+	/* full, or above a burst that a changed rule lowered */
+	if (st->tokens >= lim->burst_fp) {
 		st->tokens = lim->burst_fp;
 		return;
 	}
-	/* elapsed < fill_j < 2^32, so the shift cannot overflow */
-	add = mul_u64_u64_div_u64((u64)elapsed << RW_FP_SHIFT, lim->rate_n,
-				  lim->period_j);
-	st->tokens = add >= lim->burst_fp - st->tokens ?
-		     lim->burst_fp : st->tokens + add;
+	if (!elapsed)
+		return;
+	if (elapsed >= lim->fill_j && lim->fill_j != U32_MAX) {
+		st->tokens = lim->burst_fp;
+		return;
+	}
+	/*
+	 * Count in units of 1/period_j token, where a refill is exact.
+	 * tokens is floor(units * 2^32 / period_j), one to one as period_j <
+	 * 2^32, so units = ceil(tokens * period_j / 2^32). Taking a whole
+	 * cost keeps that form. Bounds: units <= burst * period_j < 2^62
+	 * (rw_limits_init), elapsed * rate_n < burst * period_j + rate_n as
+	 * elapsed < the exact fill time, so nothing overflows.
+	 */
+	frac = (st->tokens & (RW_FP_ONE - 1)) * lim->period_j;
+	units = (st->tokens >> RW_FP_SHIFT) * lim->period_j +
+		(frac >> RW_FP_SHIFT) + !!(frac & (RW_FP_ONE - 1));
+	units += (u64)elapsed * lim->rate_n;
+	if (units >= (lim->burst_fp >> RW_FP_SHIFT) * lim->period_j) {
+		st->tokens = lim->burst_fp;
+		return;
+	}
+	st->tokens = div_u64_rem(units, lim->period_j, &rem) << RW_FP_SHIFT;
+	st->tokens += div_u64((u64)rem << RW_FP_SHIFT, lim->period_j);
 }
 
 static inline bool rw_banned(const struct rw_state *st, u8 sflags,
@@ -380,7 +443,8 @@ static inline bool rw_decide(struct rw_state *st, u8 *sflags, void *win,
 	ok = !banned;
 	if (ok && (lim->flags & XT_RATEWIN_F_RATE) && st->tokens < cost)
 		ok = false;
-	if (ok && win && rw_win_count(win, lim) >= lim->win_n)
+	if (ok && win && lim->win_kind != RW_WIN_NONE &&
+	    rw_win_count(win, lim) >= lim->win_n)
 		ok = false;
 	if (ok && (lim->flags & XT_RATEWIN_F_CONN) && conns > lim->conn_above)
 		ok = false;
@@ -420,7 +484,8 @@ static inline bool rw_idle_state(const struct rw_state *st, u8 sflags,
 /*
  * Derive packet-path limits. Returns 0, or -1 when a value is out of range
  * (the caller has checked flags and the ABI limits; this guards the
- * arithmetic). hz is the timer frequency.
+ * arithmetic, and durations beyond XT_RATEWIN_DURATION_MAX_MS, which keep
+ * every age below 2^32 jiffies). hz is the timer frequency.
  */
 static inline int rw_limits_init(struct rw_limits *lim, u32 flags,
 				 u64 rate_n, u32 period_ms, u64 burst,
@@ -429,11 +494,14 @@ static inline int rw_limits_init(struct rw_limits *lim, u32 flags,
 {
 	memset(lim, 0, sizeof(*lim));
 	lim->flags = flags;
+	if (!hz)
+		return -1;
 	if (flags & XT_RATEWIN_F_RATE) {
 		u64 period_j = (u64)period_ms * hz / 1000, fill;
 
 		if (!rate_n || !burst || !period_j || period_j > U32_MAX ||
-		    burst > (1ULL << 31) || rate_n > (1ULL << 32))
+		    burst > (1ULL << 31) || rate_n > (1ULL << 32) ||
+		    burst * period_j >= (1ULL << 62))
 			return -1;
 		lim->rate_n = rate_n;
 		lim->period_j = period_j;
@@ -445,9 +513,13 @@ static inline int rw_limits_init(struct rw_limits *lim, u32 flags,
 			lim->fill_j = 1;
 	}
 	if (flags & XT_RATEWIN_F_WINDOW) {
-		u64 win_j = (win_ms * hz + 999) / 1000;
+		u64 win_j;
 
-		if (!win_n || !win_ms || win_j > (1ULL << 31) * 3 / 2)
+		/* bound first: win_ms * hz must not wrap */
+		if (!win_n || !win_ms || win_ms > XT_RATEWIN_DURATION_MAX_MS)
+			return -1;
+		win_j = (win_ms * hz + 999) / 1000;
+		if (win_j > (1ULL << 31) * 3 / 2)
 			return -1;
 		lim->win_n = win_n;
 		lim->win_j = win_j;
@@ -459,9 +531,12 @@ static inline int rw_limits_init(struct rw_limits *lim, u32 flags,
 	if (flags & XT_RATEWIN_F_CONN)
 		lim->conn_above = conn_above;
 	if (flags & XT_RATEWIN_F_BAN) {
-		u64 ban_j = (ban_ms * hz + 999) / 1000;
+		u64 ban_j;
 
-		if (!ban_ms || ban_j > (1ULL << 31) * 3 / 2)
+		if (!ban_ms || ban_ms > XT_RATEWIN_DURATION_MAX_MS)
+			return -1;
+		ban_j = (ban_ms * hz + 999) / 1000;
+		if (ban_j > (1ULL << 31) * 3 / 2)
 			return -1;
 		lim->ban_j = ban_j;
 	}
