@@ -167,12 +167,21 @@ static bool rw_entry_idle(struct rw_entry *e, const struct rw_cfg *c, u32 now)
  * skipped. Returns true when the entry was reclaimed.
  */
 static bool rw_entry_gc(struct xt_ratewin_tbl *t, struct rw_entry *e,
-			bool trylock)
+			u32 expire_j, bool trylock)
 {
 	struct nf_conncount_list *l = rw_entry_conns(e);
 	struct rw_cfg *c;
 	bool reclaim = false;
 	u32 now;
+
+	/*
+	 * Entries seen within the expiry stay, and need no lock to tell: a
+	 * concurrent update can only make this age look huge, which falls
+	 * through to the check under the lock.
+	 */
+	if ((u32)(rw_now() - READ_ONCE(e->st.last)) <
+	    min_t(u32, expire_j, 1U << 30))
+		return false;
 
 	/* connections first: nf_conncount takes its own (sleeping on RT) lock */
 	if (l && READ_ONCE(l->count)) {
@@ -212,7 +221,7 @@ out:
  * rotating scan, a bounded amount of work on the packet path. The periodic
  * GC is also kicked to sweep the whole table at once.
  */
-static bool rw_reclaim_some(struct xt_ratewin_tbl *t)
+static bool rw_reclaim_some(struct xt_ratewin_tbl *t, u32 expire_j)
 {
 	struct bucket_table *tbl = rht_dereference_rcu(t->ht.tbl, &t->ht);
 	unsigned int i, start = get_random_u32(), seen = 0;
@@ -227,7 +236,7 @@ static bool rw_reclaim_some(struct xt_ratewin_tbl *t)
 		rht_for_each_entry_rcu(e, pos, tbl, b, node) {
 			if (++seen > 64)
 				break;
-			if (rw_entry_gc(t, e, true)) {
+			if (rw_entry_gc(t, e, expire_j, true)) {
 				done = true;
 				break;
 			}
@@ -251,7 +260,7 @@ static struct rw_entry *rw_get(struct xt_ratewin_tbl *t, const struct rw_cfg *c,
 
 	if (atomic_inc_return(&t->count) > c->max) {
 		atomic_dec(&t->count);
-		if (!rw_reclaim_some(t))
+		if (!rw_reclaim_some(t, c->expire_j))
 			goto full;
 		if (atomic_inc_return(&t->count) > c->max)
 			goto undo;
@@ -519,13 +528,14 @@ static void rw_gc_work(struct work_struct *work)
 	struct rw_cfg *c;
 
 	mutex_lock(&t->mutex);
+	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
 	rhashtable_walk_enter(&t->ht, &iter);
 	rhashtable_walk_start(&iter);
 	while ((e = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(e))
 			continue;
 		local_bh_disable();
-		rw_entry_gc(t, e, false);
+		rw_entry_gc(t, e, c->expire_j, false);
 		local_bh_enable();
 		if (++batch % 256 == 0) {
 			rhashtable_walk_stop(&iter);
@@ -535,7 +545,6 @@ static void rw_gc_work(struct work_struct *work)
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
-	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
 	queue_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
 	mutex_unlock(&t->mutex);
 }
