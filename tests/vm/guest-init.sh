@@ -74,7 +74,9 @@ main() {
 		cat /proc/sys/kernel/tainted > "$d/tainted.before"
 		kmsg "suite $name start (timeout ${t}s)"
 		cut -d' ' -f1 /proc/uptime > "$d/start"
+		p=$(eval echo "\${XTRW_PATH_${name//[^A-Za-z0-9_]/_}:-}")
 		(
+			[ -n "$p" ] && cd "${p%/*}" && exec timeout -k 10 "$t" bash "$p"
 			cd "$XTRW_SRC/tests/selftests" &&
 			exec timeout -k 10 "$t" bash "./$name.sh"
 		) > "$d/stdout" 2> "$d/stderr" < /dev/null

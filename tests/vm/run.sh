@@ -16,6 +16,8 @@
 #   --quiet           do not print the guest log of a failed run
 #   --counts FILE     write "passed failed skipped" (TAP points) to FILE
 #   --verdict FILE    copy the verdict (key=value lines, run=<dir>) to FILE
+#   --script FILE     run FILE (a bash script, not a suite: make bench) like a
+#                     suite, named after it; with no SUITE, only the scripts run
 # Environment: KERNEL=generic|rt|debug (the kernel to boot: the newest
 #   installed generic one, the newest PREEMPT_RT one, or the debug kernel of
 #   tests/vm/debug-kernel.sh); VM_KVER, VM_KERNEL (image), VM_KDIR,
@@ -25,6 +27,8 @@
 #   VM_TIMEOUT_SCALE (multiplies the suite timeouts; 4 for KERNEL=debug,
 #   whose boot allowance is 600 s),
 #   VM_MEM (1024), VM_SMP (2), VM_APPEND (extra kernel command line),
+#   VM_ACCEL (qemu -accel value; default kvm where /dev/kvm is writable,
+#   else tcg; e.g. tcg,thread=multi),
 #   CACHE_DIR (initramfs cache; default /var/cache/xt_ratewin).
 #
 # Exit status, most serious first:
@@ -117,10 +121,13 @@ resolve_suite() {
 	return 1
 }
 
+# --script files by the name they run under
+declare -A SCRIPT_PATH=()
+
 # Value of a "# vm-<tag>: value" header line of a suite.
 suite_tag() {
 	sed -n "1,30s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" \
-		"$SRC/tests/selftests/$1.sh" | head -n1
+		"${SCRIPT_PATH[$1]:-$SRC/tests/selftests/$1.sh}" | head -n1
 }
 
 default_suites() {
@@ -258,6 +265,13 @@ main() {
 		--quiet) quiet=1 ;;
 		--counts) countsfile=$2; shift ;;
 		--verdict) verdictfile=$2; shift ;;
+		--script)
+			a=$(realpath -e "$2") || die "no script $2"
+			s=script_$(basename "$a" .sh)
+			SCRIPT_PATH[$s]=$a
+			suites+=("$s")
+			shift
+			;;
 		-h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		-*) die "unknown option $1" ;;
 		*)
@@ -334,12 +348,14 @@ main() {
 			t=$(( ${t:-$((deftimeout / scale))} * scale ))
 			sum=$((sum + t))
 			printf 'XTRW_TIMEOUT_%s=%q\n' "${s//[^A-Za-z0-9_]/_}" "$t"
+			[ -n "${SCRIPT_PATH[$s]:-}" ] &&
+				printf 'XTRW_PATH_%s=%q\n' "${s//[^A-Za-z0-9_]/_}" "${SCRIPT_PATH[$s]}"
 		done
 	} > "$run/guest/config.sh"
 	local boottimeout=${VM_BOOT_TIMEOUT:-$((base + sum))}
 
-	local accel=tcg
-	[ -w /dev/kvm ] && accel=kvm
+	local accel=${VM_ACCEL:-tcg}
+	[ -z "${VM_ACCEL:-}" ] && [ -w /dev/kvm ] && accel=kvm
 	local append="console=ttyS0 panic=-1 mitigations=off xtrw_src=$SRC"
 	[ -n "$MODROOT" ] && append+=" xtrw_modroot=1"
 	append+=" ${VM_APPEND:-}"
