@@ -79,6 +79,7 @@ struct xt_ratewin_tbl {
 	atomic64_t		reclaimed;	/* entries reclaimed by GC */
 	struct mutex		mutex;		/* cfg changes, GC, flush */
 	struct delayed_work	gc_work;
+	unsigned long		gc_kick;	/* bit 0: a full sweep is asked */
 	unsigned int		refs;		/* rules; under rw_net.mutex */
 	struct list_head	list;		/* rw_net.tables */
 	struct net		*net;

@@ -227,7 +227,9 @@ static bool rw_reclaim_some(struct xt_ratewin_tbl *t, u32 expire_j)
 	unsigned int i, start = get_random_u32(), seen = 0;
 	bool done = false;
 
-	mod_delayed_work(system_power_efficient_wq, &t->gc_work, 0);
+	/* once per sweep, not once per packet of a flood of new keys */
+	if (!test_and_set_bit(0, &t->gc_kick))
+		mod_delayed_work(system_power_efficient_wq, &t->gc_work, 0);
 	for (i = 0; i < 16 && !done && seen < 64; i++) {
 		unsigned int b = (start + i) & (tbl->size - 1);
 		struct rhash_head *pos;
@@ -528,6 +530,7 @@ static void rw_gc_work(struct work_struct *work)
 	struct rw_cfg *c;
 
 	mutex_lock(&t->mutex);
+	clear_bit(0, &t->gc_kick);
 	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
 	rhashtable_walk_enter(&t->ht, &iter);
 	rhashtable_walk_start(&iter);
