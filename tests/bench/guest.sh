@@ -434,7 +434,7 @@ do_phase() {
 	set -- $list
 	k=$#
 	for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-		rot=$(((r - 1) * 3 % k))
+		rot=$(((r - 1) % k))
 		for ((i = 0; i < k; i++)); do
 			local idx=$(((rot + i) % k + 1))
 			c=${!idx}
@@ -445,6 +445,12 @@ do_phase() {
 		done
 	done
 	activate ""
+	# what every rule matched (rate and conn contenders: nothing)
+	{
+		echo "# $tag"
+		$IPT-save -c
+		[ "$phase" = A ] && nft list chain ip bench C_nft
+	} > "$BENCH_OUT/rules-$tag.txt" 2>&1
 
 	# profiles
 	if [ "$BENCH_PERF" = 1 ] && [[ " $BENCH_PERF_AT " == *" $n "* ]]; then
@@ -642,14 +648,28 @@ in_ns() { # stage args...: in a fresh namespace, deleted afterwards
 	ip netns exec "$ns" bash "$SELF" --in-ns "$@"
 	rc=$?
 	ip netns del "$ns"
-	# let the namespace's tables and conntrack entries go before the next
-	local i
-	for i in $(seq 1 120); do
-		[ -e "/run/netns/$ns" ] || break
-		sleep 0.5
-	done
-	sleep 2
+	wait_quiet
 	return $rc
+}
+
+# Let a deleted namespace's tables and conntrack entries go (the kernel
+# frees them from a work queue) before the next stage measures anything:
+# wait until the slab total stays within 2 MB for a second, 60 s at most.
+wait_quiet() {
+	local prev=0 cur l i
+	for i in $(seq 1 60); do
+		sleep 1
+		cur=0
+		while IFS= read -r l; do
+			case $l in Slab:*) l=${l#Slab:}; cur=${l% kB}; cur=${cur// /}; break ;; esac
+		done < /proc/meminfo
+		if [ $((cur - prev)) -lt 2048 ] && [ $((prev - cur)) -lt 2048 ]; then
+			log "quiet after $i s (slab $((cur / 1024)) MB)"
+			return 0
+		fi
+		prev=$cur
+	done
+	log "not quiet after 60 s (slab $((cur / 1024)) MB)"
 }
 
 echo "TAP version 13"
