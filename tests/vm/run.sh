@@ -196,6 +196,8 @@ build_initramfs() {
 	done
 	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp" &&
 		mv "$out.tmp" "$out"
+	# Older images of this kernel (a running qemu keeps its open copy).
+	find "$CACHE_DIR" -maxdepth 1 -name "initramfs-$kver-*.cpio.gz" ! -name "${out##*/}" -delete
 	rm -rf "$tmp"
 	[ -s "$out" ] || die "could not build the initramfs"
 	echo "$out"
@@ -326,6 +328,7 @@ main() {
 	xtlibdir=$(pkg-config --variable=xtlibdir xtables 2>/dev/null)
 	: "${xtlibdir:=/usr/lib/x86_64-linux-gnu/xtables}"
 	local deftimeout=${VM_SUITE_TIMEOUT:-180} scale=${VM_TIMEOUT_SCALE:-1} base=120
+	local -A stimeouts=()
 	# The debug kernel (KASAN, lockdep, kmemleak) is several times slower
 	# and takes about two minutes to boot under TCG.
 	if [ "${KERNEL:-}" = debug ]; then
@@ -347,6 +350,7 @@ main() {
 			t=$(suite_tag "$s" timeout)
 			t=$(( ${t:-$((deftimeout / scale))} * scale ))
 			sum=$((sum + t))
+			stimeouts[$s]=$t
 			printf 'XTRW_TIMEOUT_%s=%q\n' "${s//[^A-Za-z0-9_]/_}" "$t"
 			[ -n "${SCRIPT_PATH[$s]:-}" ] &&
 				printf 'XTRW_PATH_%s=%q\n' "${s//[^A-Za-z0-9_]/_}" "${SCRIPT_PATH[$s]}"
@@ -356,7 +360,11 @@ main() {
 
 	local accel=${VM_ACCEL:-tcg}
 	[ -z "${VM_ACCEL:-}" ] && [ -w /dev/kvm ] && accel=kvm
+	# A TCG vCPU can go without host CPU for a while when the host is busy:
+	# RCU stall and soft-lockup reports come after 60 s rather than 21 s and
+	# 20 s, so that only a real stall makes one.
 	local append="console=ttyS0 panic=-1 mitigations=off xtrw_src=$SRC"
+	append+=" rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
 	[ -n "$MODROOT" ] && append+=" xtrw_modroot=1"
 	append+=" ${VM_APPEND:-}"
 	local -a qemu=(qemu-system-x86_64 -accel "$accel" -m "${VM_MEM:-1024}"
@@ -417,7 +425,8 @@ main() {
 			[ -n "${reported[$s]:-}" ] && continue
 			[ -f "$run/guest/suites/$s/rc" ] || continue
 			reported[$s]=1
-			log "suite $s finished: exit $(cat "$run/guest/suites/$s/rc")"
+			log "suite $s: $(suite_word "$(cat "$run/guest/suites/$s/rc")")" \
+				"in $(suite_secs "$run/guest/suites/$s") s"
 		done
 		[ $alive = 0 ] && break
 		sleep 0.5
@@ -473,7 +482,7 @@ main() {
 		4) ;;
 		124|137)
 			stimeout=1
-			reasons+=("suite $s timed out after $(cat "$d/end" 2>/dev/null) s uptime (limit ${deftimeout}s or its vm-timeout)")
+			reasons+=("suite $s timed out: stopped after $(suite_secs "$d") s, its limit is ${stimeouts[$s]} s")
 			;;
 		*)
 			sfail=1
@@ -556,7 +565,7 @@ main() {
 	# ---- report ----
 	for s in "${suites[@]}"; do
 		d=$run/guest/suites/$s
-		echo "# ---- $s: $(suite_word "$(cat "$d/rc" 2>/dev/null)") ----"
+		echo "# ---- $s: $(suite_word "$(cat "$d/rc" 2>/dev/null)"), $(suite_secs "$d") s ----"
 		[ -s "$d/stdout" ] && cat "$d/stdout"
 		if [ -s "$d/stderr" ]; then
 			if [ "$(cat "$d/rc" 2>/dev/null)" = 0 ] && [ "$(wc -l < "$d/stderr")" -gt 20 ]; then
@@ -604,6 +613,12 @@ main() {
 
 # Nanoseconds to seconds with one decimal.
 secs() { printf '%d.%d' $(($1 / 1000000000)) $(($1 % 1000000000 / 100000000)); }
+
+# A suite's run time in seconds, from the guest's uptime stamps.
+suite_secs() {
+	awk '{ t[FILENAME] = $1 } END { printf "%.1f", t[ARGV[2]] - t[ARGV[1]] }' \
+		"$1/start" "$1/end" 2>/dev/null
+}
 
 suite_word() {
 	case ${1:-} in
