@@ -586,7 +586,8 @@ static const char *rw_info_invalid(const struct xt_ratewin_mtinfo *info,
 
 		if (!info->rate_n || info->rate_n > max)
 			return "rate out of range";
-		if (!info->rate_period_ms ||
+		/* the ABI's range: 1000 ms (a second) to a day */
+		if (info->rate_period_ms < 1000 ||
 		    info->rate_period_ms > XT_RATEWIN_PERIOD_MAX_MS ||
 		    ((f & XT_RATEWIN_F_BYTES) && info->rate_period_ms != 1000))
 			return "rate period out of range";
