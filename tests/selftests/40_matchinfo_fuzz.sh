@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The kernel's own defence: tests/fuzz/mtinfo_kernel.c submits generated
+# and mutated ratewin matchinfo through the legacy setsockopt path
+# (IPT_SO_SET_REPLACE, IPv4 and IPv6) and through nft_compat (an nft rule
+# with a match expression), 10,000 cases each by default; checkentry must
+# take every valid one and refuse every invalid one with EINVAL (validity
+# by the ABI's rules, tests/fuzz/mtinfo_oracle.h), and the kernel log
+# must stay clean (the harness checks that).
+# Kernel command line xtrw_mtfuzz_cases=N and xtrw_mtfuzz_seed=S change
+# the number of cases per path and the seed (make matchinfo-fuzz).
+# vm-timeout: 900
+. "$(dirname "$0")/lib.sh"
+
+require_root
+checktool "gcc --version" "build the matchinfo fuzzer without gcc"
+checktool "test -f /usr/include/libnftnl/rule.h" "build without libnftnl-dev"
+checktool "test -f /usr/include/libmnl/libmnl.h" "build without libmnl-dev"
+
+cmdline_arg() { sed -n "s/.*\\<$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
+CASES=$(cmdline_arg xtrw_mtfuzz_cases)
+CASES=${CASES:-${MTFUZZ_CASES:-10000}}
+SEED=$(cmdline_arg xtrw_mtfuzz_seed)
+SEED=${SEED:-${MTFUZZ_SEED:-$(( (RANDOM << 30) ^ (RANDOM << 15) ^ RANDOM ))}}
+
+check "insmod xt_ratewin" load_ratewin || ksft_exit_fail "no module"
+for m in iptable_filter ip6table_filter nf_tables nft_compat nf_conntrack; do
+	modprobe "$m" 2> /dev/null
+done
+
+# The program: prebuilt by `make reliability-tools` when newer than its
+# source, else built here (the checkout is read-only in the guest).
+SRCF=$XTRW_SRC/tests/fuzz/mtinfo_kernel.c
+BIN=$XTRW_SRC/build/tools/ratewin_mtfuzz
+if ! [ -x "$BIN" ] || [ "$SRCF" -nt "$BIN" ] ||
+	[ "$XTRW_SRC/tests/fuzz/mtinfo_oracle.h" -nt "$BIN" ]; then
+	BIN=$(mktemp -d)/ratewin_mtfuzz
+	check "build the matchinfo fuzzer" gcc -O2 -g -Wall -Wextra -Werror \
+		-I"$XTRW_SRC/include/uapi" -o "$BIN" "$SRCF" -lnftnl -lmnl ||
+		ksft_exit_fail "cannot build tests/fuzz/mtinfo_kernel.c"
+fi
+
+info "cases per path: $CASES, seed: $SEED (rerun: make matchinfo-fuzz MTFUZZ_SEED=$SEED)"
+for path in legacy nft; do
+	kmsg "matchinfo fuzz: $path, $CASES cases, seed $SEED"
+	out=$(mktemp)
+	t0=$(date +%s)
+	"$BIN" -n "$CASES" -s "$SEED" -p "$path" > "$out" 2>&1
+	rc=$?
+	sed 's/^[^#]/# &/' "$out"
+	summary=$(grep "^# $path: " "$out" | tail -n1 | sed 's/^# //')
+	if [ $rc = 0 ]; then
+		ok "$path: checkentry agrees with the ABI on every case ($summary, $(( $(date +%s) - t0 )) s)"
+	else
+		fail "$path: exit $rc (${summary:-no summary})"
+	fi
+	rm -f "$out"
+done
+
+# The tables of the accepted rules went with their rules.
+check "no table left behind" bash -c '! ls /proc/net/xt_ratewin/ 2>/dev/null | grep -q .'
+check "rmmod xt_ratewin" wait_for 20 rmmod xt_ratewin
+ksft_exit
