@@ -335,6 +335,27 @@ def scaling(raw):
     return res
 
 
+# ---- profiles --------------------------------------------------------------
+
+def profiles(raw):
+    """Top symbols of each perf report (perf/<phase>-<n>-<contender>.txt)."""
+    d = os.path.join(raw, "perf")
+    res = {}
+    if not os.path.isdir(d):
+        return res
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".txt"):
+            continue
+        top = []
+        for l in read_lines(os.path.join(d, fn)):
+            p = l.split()
+            if len(p) >= 4 and p[0].endswith("%"):
+                # overhead, dso, [k], symbol
+                top.append({"pct": float(p[0][:-1]), "dso": p[1], "sym": p[-1]})
+        res[fn[:-4]] = top
+    return res
+
+
 # ---- targets ---------------------------------------------------------------
 
 def targets(summ, mem, gcres, scale, ns):
@@ -402,7 +423,7 @@ def targets(summ, mem, gcres, scale, ns):
 
 # ---- output ----------------------------------------------------------------
 
-def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns):
+def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
     L = []
     order = [c for c in ORDER if c in summ] + sorted(c for c in summ if c not in ORDER)
     L.append("### Packets per second (median [min-max] over %s rounds)" % meta.get("rounds", "?"))
@@ -502,6 +523,13 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns):
                     LABEL.get(c, c), nlabel(n), fmt_k(s["pps_1"]), fmt_k(s["pps_2"]),
                     s["ratio"], s["ratio_round_min"], s["ratio_round_max"]))
         L.append("")
+    if prof:
+        L.append("### Profiles (perf -e cpu-clock on the pktgen CPU; top symbols, % of samples)")
+        L.append("")
+        for k, top in prof.items():
+            L.append("- %s: %s" % (k, ", ".join(
+                "%s %.1f%%" % (t["sym"], t["pct"]) for t in top[:8])))
+        L.append("")
     L.append("### Targets (ratios in this run; the benchmark reports, it does not assert)")
     L.append("")
     L.append("| target | measured | limit | met | detail |")
@@ -558,7 +586,9 @@ def main():
            "targets": tg, "stage_seconds": stages}
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
-    md = markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns)
+    prof = profiles(raw)
+    res["profiles"] = prof
+    md = markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write(md)
     sys.stdout.write(md)

@@ -27,8 +27,23 @@ BENCH=$SRC/tests/bench
 log() { echo "bench: $*"; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
+# Profiles: perf report on the host, against the guest's kallsyms.
+perf_reports() { # results dir
+	local d=$1/raw/perf f
+	[ -d "$d" ] || return 0
+	command -v perf > /dev/null || { log "perf not installed: profiles left unreported"; return 0; }
+	for f in "$d"/*.data; do
+		[ -e "$f" ] || continue
+		[ -s "${f%.data}.txt" ] && continue
+		perf report -i "$f" --kallsyms="$d/kallsyms" --stdio --no-children \
+			--sort dso,sym --percent-limit 0.7 2> /dev/null |
+			grep -v '^$' > "${f%.data}.txt"
+	done
+}
+
 analyze() { # results dir
 	local out=$1 hl rw
+	perf_reports "$out"
 	python3 "$BENCH/analyze.py" "$out" || return 1
 	if command -v gnuplot > /dev/null; then
 		local args=(-e "dir='$out'")
@@ -43,6 +58,7 @@ analyze() { # results dir
 	fi
 }
 
+main() {
 if [ -n "${BENCH_ANALYZE:-}" ]; then
 	analyze "$BENCH_ANALYZE"
 	exit $?
@@ -109,27 +125,44 @@ log "results: ${out#"$SRC"/}"
 log "booting the VM (${VM_ACCEL}, ${VM_SMP} vCPUs, ${VM_MEM} MB); this takes a while"
 
 # Watch the qemu process: with multi-threaded TCG each vCPU is a thread of
-# its own ("CPU n/TCG"); one thread for all says it is not.
+# its own, so two threads have used about as much CPU as the run took; with
+# single-threaded TCG one thread does all. Noted as the CPU seconds of the
+# busiest qemu threads.
 watch_threads() {
-	local pid
-	for _ in $(seq 1 120); do
+	local pid="" snap=""
+	# (the harness may queue the run behind another VM for a while)
+	for _ in $(seq 1 3600); do
 		sleep 1
-		pid=$(pgrep -n -f "xtrw_bench=$out/guest-config.sh" 2> /dev/null) || continue
-		grep -h . /proc/"$pid"/task/*/comm 2> /dev/null | grep TCG | sort |
-			tr '\n' ',' | sed 's/,$//; s/^/tcg_threads=/' >> "$out/host.txt"
-		echo >> "$out/host.txt"
-		return
+		pid=$(pgrep -n -f "xtrw_bench=$out/guest-config.sh" 2> /dev/null) && break
 	done
+	[ -n "$pid" ] || return
+	while kill -0 "$pid" 2> /dev/null; do
+		snap=$(for t in /proc/"$pid"/task/*/stat; do
+			awk '{ printf "%.0f\n", ($14 + $15) / 100 }' "$t" 2> /dev/null
+		done | sort -rn | head -n3 | tr '\n' ' ')
+		sleep 5
+	done
+	echo "qemu_busiest_threads_cpu_s=$snap" >> "$out/host.txt"
 }
 watch_threads &
 wpid=$!
 
-"$SRC/tests/vm/run.sh" --quiet --script tests/bench/guest.sh > "$out/vm.txt" 2>&1
+# The guest runs a copy: the run is reproducible from its directory, and an
+# edit of the checkout meanwhile cannot change a script while it runs.
+cp "$BENCH/guest.sh" "$out/guest.sh"
+"$SRC/tests/vm/run.sh" --quiet --script "$out/guest.sh" > "$out/vm.txt" 2>&1
 vmrc=$?
+for _ in $(seq 1 10); do
+	kill -0 "$wpid" 2> /dev/null || break
+	sleep 1
+done
 kill "$wpid" 2> /dev/null
 wait "$wpid" 2> /dev/null
 
-run=$(readlink -f "$SRC/tests/vm/out/latest")
+# The run directory, from the harness' "vm: run dir <dir>;" line (not
+# tests/vm/out/latest: other runs may have moved it since).
+run=$(sed -n 's/^vm: run dir \([^;]*\);.*/\1/p' "$out/vm.txt" | head -n1)
+[ -n "$run" ] && run=$SRC/$run
 {
 	echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "vm_run=${run#"$SRC"/}"
@@ -156,3 +189,7 @@ for p in "$out"/*.png; do
 done
 [ -d "$out/raw/perf" ] && log "profiles: ${out#"$SRC"/}/raw/perf/"
 exit $((vmrc == 0 ? 0 : 1))
+}
+
+# Parsed whole before it runs: editing this file during a run is harmless.
+main "$@"
