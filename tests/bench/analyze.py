@@ -68,9 +68,95 @@ def read_kv(path):
     return kv
 
 
-def pps_of(t0a, t0b, n0, t1a, t1b, n1):
-    dt = (float(t1a) + float(t1b)) / 2 - (float(t0a) + float(t0b)) / 2
+# ---- host CPU time of the vCPU threads ------------------------------------
+# When host-cpu.log and raw/sync/ are there (tests/bench/run.sh), rates are
+# packets per second of CPU time that the busiest vCPU thread got in the
+# window ("cpu"), which the host's other load does not change; otherwise
+# packets per second of guest wall time ("wall").
+
+class HostCpu:
+    def __init__(self, outdir, raw):
+        self.ok = False
+        self.offset = None
+        self.t = []
+        self.cpu = {}
+        offs = []
+        d = os.path.join(raw, "sync")
+        if os.path.isdir(d):
+            for fn in os.listdir(d):
+                path = os.path.join(d, fn)
+                try:
+                    with open(path) as f:
+                        g = float(f.read().strip())
+                    offs.append(os.stat(path).st_mtime_ns / 1e9 - g)
+                except (OSError, ValueError):
+                    pass
+        if not offs:
+            return
+        self.offset = min(offs)
+        self.offset_spread = sorted(offs)[len(offs) // 2] - self.offset
+        rows = []
+        for l in read_lines(os.path.join(outdir, "host-cpu.log")):
+            p = l.split()
+            try:
+                t = float(p[0])
+                rows.append((t, {int(x.split(":")[0]): int(x.split(":")[1]) for x in p[1:]}))
+            except (ValueError, IndexError):
+                continue
+        if len(rows) < 10:
+            return
+        self.t = [r[0] for r in rows]
+        tids = set()
+        for r in rows:
+            tids.update(r[1])
+        for tid in tids:
+            last = 0
+            seq = []
+            for r in rows:
+                last = r[1].get(tid, last)
+                seq.append(last)
+            self.cpu[tid] = seq
+        self.ok = True
+
+    def _at(self, tid, h):
+        import bisect
+        t = self.t
+        i = bisect.bisect_left(t, h)
+        if i <= 0 or i >= len(t):
+            return None
+        c = self.cpu[tid]
+        f = (h - t[i - 1]) / (t[i] - t[i - 1])
+        return c[i - 1] + f * (c[i] - c[i - 1])
+
+    def busy(self, g0, g1, k=1):
+        """CPU seconds of the k busiest qemu threads between guest times."""
+        if not self.ok:
+            return None
+        h0, h1 = g0 + self.offset, g1 + self.offset
+        used = []
+        for tid in self.cpu:
+            a, b = self._at(tid, h0), self._at(tid, h1)
+            if a is None or b is None:
+                return None
+            used.append((b - a) / 1e9)
+        used.sort(reverse=True)
+        return used[:k]
+
+
+HOSTCPU = None
+
+
+def pps_of(t0a, t0b, n0, t1a, t1b, n1, threads=1):
+    g0 = (float(t0a) + float(t0b)) / 2
+    g1 = (float(t1a) + float(t1b)) / 2
+    dt = g1 - g0
     if dt <= 0:
+        return None
+    if HOSTCPU is not None and HOSTCPU.ok:
+        b = HOSTCPU.busy(g0, g1, threads)
+        if b and min(b) > 0.05 * dt:
+            # packets per CPU-second of each busy vCPU thread
+            return (int(n1) - int(n0)) / (sum(b) / len(b))
         return None
     return (int(n1) - int(n0)) / dt
 
@@ -272,7 +358,14 @@ def gc(raw, outdir):
         t_end = sweep[1]
         series = []
         for (ta, na, _), (tb, nb, sb) in zip(rows, rows[1:]):
-            if tb > ta:
+            if tb <= ta:
+                continue
+            if HOSTCPU is not None and HOSTCPU.ok:
+                b = HOSTCPU.busy(ta, tb, 1)
+                if not b or b[0] < 0.05 * (tb - ta):
+                    continue
+                series.append((tb - t_end, (nb - na) / b[0], sb))
+            else:
                 series.append((tb - t_end, (nb - na) / (tb - ta), sb))
         pps = [s[1] for s in series]
         med = statistics.median(pps)
@@ -314,7 +407,7 @@ def scaling(raw):
         if len(f) != 10:
             continue
         n, rnd, c, th = int(f[0]), int(f[1]), f[2], int(f[3])
-        p = pps_of(*f[4:10])
+        p = pps_of(*f[4:10], threads=th)
         if p:
             t.setdefault(n, {}).setdefault(c, {}).setdefault(th, {})[rnd] = p
     res = {}
@@ -427,6 +520,12 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
     L = []
     order = [c for c in ORDER if c in summ] + sorted(c for c in summ if c not in ORDER)
     L.append("### Packets per second (median [min-max] over %s rounds)" % meta.get("rounds", "?"))
+    L.append("")
+    if meta.get("clock") == "cpu":
+        L.append("Per second of host CPU time of the vCPU thread that ran pktgen (the "
+                 "host is shared; its other load does not enter these figures).")
+    else:
+        L.append("Per second of guest wall time.")
     L.append("")
     L.append("| contender | " + " | ".join(nlabel(n) + " sources" for n in ns) + " |")
     L.append("|---|" + "---|" * len(ns))
@@ -549,11 +648,16 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
 
 
 def main():
-    if len(sys.argv) != 2:
+    global HOSTCPU
+    if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
     outdir = sys.argv[1]
     raw = os.path.join(outdir, "raw")
+    HOSTCPU = HostCpu(outdir, raw)
+    if len(sys.argv) == 3 and sys.argv[2] == "--wall":
+        HOSTCPU.ok = False
+    clock = "cpu" if HOSTCPU.ok else "wall"
     meta = read_kv(os.path.join(raw, "meta.txt"))
     host = read_kv(os.path.join(outdir, "host.txt"))
     t = throughput(raw)
@@ -581,13 +685,16 @@ def main():
         p = l.split()
         if len(p) == 4:
             stages[p[1]] = float(p[3]) - float(p[2])
-    res = {"meta": meta, "host": host, "sources": ns, "throughput": summ,
+    res = {"meta": meta, "host": host, "clock": clock,
+           "clock_offset_s": HOSTCPU.offset,
+           "sources": ns, "throughput": summ,
            "memory": mem, "prefill": pre, "gc": gcres, "scaling": scale,
            "targets": tg, "stage_seconds": stages}
     with open(os.path.join(outdir, "results.json"), "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
     prof = profiles(raw)
     res["profiles"] = prof
+    meta["clock"] = clock
     md = markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write(md)

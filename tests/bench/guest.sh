@@ -57,7 +57,8 @@ fi
 : "${BENCH_SCALE_SOURCES:=1 65536}"	# per thread
 : "${BENCH_SCALE_ROUNDS:=3}"
 : "${BENCH_PERF:=1}"
-: "${BENCH_PERF_AT:=1 1048576}"		# source counts profiled
+: "${BENCH_PERF_AT:=1048576}"		# source counts profiled
+: "${BENCH_MEM_MIN:=65536}"		# memory snapshots from this many sources
 : "${BENCH_PERF_A:=hashlimit recent rw-rate rw-window}"
 : "${BENCH_PERF_B:=connlimit rw-conn rw-all}"
 : "${BENCH_PERF_SECS:=3}"
@@ -402,9 +403,12 @@ do_phase() {
 		case $c in floor|floor-ct) ns_fill_chain "$c" ;; esac
 	done
 
-	# prefill sweeps
+	# prefill sweeps; memory snapshots only where per-entry figures mean
+	# something (from BENCH_MEM_MIN sources on)
+	local snap=0
+	[ "$n" -ge "$BENCH_MEM_MIN" ] && snap=1
 	pg_setup "$n" "0:$SRC_BASE:$n:seq" || return 1
-	if [ "$phase" = B ]; then
+	if [ "$phase" = B ] && [ $snap = 1 ]; then
 		# conntrack alone first: its entries are made here, not in a
 		# contender's sweep
 		quiesce
@@ -418,16 +422,14 @@ do_phase() {
 	fi
 	for c in $list; do
 		stateful "$c" || continue
-		quiesce
-		mem_snap "$memdir/$tag-$c.before"
+		[ $snap = 1 ] && quiesce && mem_snap "$memdir/$tag-$c.before"
 		ns_fill_chain "$c" prefill || log "$tag: rule for $c failed"
 		activate_prefill "$c" || log "$tag: activate $c failed"
 		local t0=$EPOCHREALTIME
 		pg_run
 		echo "$phase $n $c $t0 $EPOCHREALTIME $n" >> "$BENCH_OUT/prefill.tsv"
 		deactivate_all
-		quiesce
-		mem_snap "$memdir/$tag-$c.after"
+		[ $snap = 1 ] && quiesce && mem_snap "$memdir/$tag-$c.after"
 	done
 	[ "$phase" = B ] && log "$tag: conntrack count $(sysctl -n net.netfilter.nf_conntrack_count 2> /dev/null)"
 	for c in /proc/net/xt_ratewin/*; do
@@ -647,6 +649,19 @@ if [ "${1:-}" = --in-ns ]; then
 fi
 
 # ---- main -----------------------------------------------------------------
+# Clock match for the host (see sample_cpu in tests/bench/run.sh): each
+# file holds this guest's time; its mtime is the host's time of the write.
+SYNC_N=0
+sync_marks() {
+	local i
+	mkdir -p "$BENCH_OUT/sync"
+	for i in 1 2 3 4 5; do
+		SYNC_N=$((SYNC_N + 1))
+		echo "$EPOCHREALTIME" > "$BENCH_OUT/sync/$SYNC_N"
+		sleep 0.05
+	done
+}
+
 in_ns() { # stage args...: in a fresh namespace, deleted afterwards
 	local ns=bench$$ rc
 	ip netns add "$ns" || return 1
@@ -695,6 +710,7 @@ write_meta
 
 for n in $BENCH_SOURCES; do
 	for ph in $BENCH_PHASES; do
+		sync_marks
 		t=$EPOCHREALTIME
 		if in_ns phase "$ph" "$n"; then
 			tap ok "phase $ph, $n sources (${EPOCHREALTIME%.*}-${t%.*} s)"
@@ -705,6 +721,7 @@ for n in $BENCH_SOURCES; do
 	done
 done
 if [ "$BENCH_GC" = 1 ]; then
+	sync_marks
 	for c in $BENCH_GC_CONTENDERS; do
 		t=$EPOCHREALTIME
 		if in_ns gc "$c"; then tap ok "gc sweep: $c"; else tap "not ok" "gc sweep: $c"; fi
@@ -712,10 +729,12 @@ if [ "$BENCH_GC" = 1 ]; then
 	done
 fi
 if [ "$BENCH_SCALE" = 1 ]; then
+	sync_marks
 	t=$EPOCHREALTIME
 	if in_ns scale; then tap ok "scaling: 1 vs 2 pktgen threads"; else tap "not ok" "scaling"; fi
 	echo "stage scale $t $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
 fi
+sync_marks
 dmesg > "$BENCH_OUT/dmesg.txt"
 echo "total $T_START $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
 echo "1..$tap_n"

@@ -124,27 +124,32 @@ export VM_SUITE_TIMEOUT=${VM_SUITE_TIMEOUT:-2400}
 log "results: ${out#"$SRC"/}"
 log "booting the VM (${VM_ACCEL}, ${VM_SMP} vCPUs, ${VM_MEM} MB); this takes a while"
 
-# Watch the qemu process: with multi-threaded TCG each vCPU is a thread of
-# its own, so two threads have used about as much CPU as the run took; with
-# single-threaded TCG one thread does all. Noted as the CPU seconds of the
-# busiest qemu threads.
-watch_threads() {
-	local pid="" snap=""
+# The host is shared: a vCPU thread of this VM may wait for a host CPU in
+# the middle of a measurement, which the guest's clock cannot see. So the
+# CPU time of each qemu thread (schedstat, ns) is sampled every 50 ms into
+# host-cpu.log; analyze.py divides each measurement's packets by the CPU
+# time the busiest vCPU thread got in its window (guest and host clocks are
+# matched through the sync/ files the guest writes: their mtime is the
+# host's time of the write, their content the guest's).
+sample_cpu() {
+	local pid="" t a line
 	# (the harness may queue the run behind another VM for a while)
 	for _ in $(seq 1 3600); do
 		sleep 1
 		pid=$(pgrep -n -f "xtrw_bench=$out/guest-config.sh" 2> /dev/null) && break
 	done
 	[ -n "$pid" ] || return
+	echo "# qemu pid $pid: host-time tid:cpu-ns..." > "$out/host-cpu.log"
 	while kill -0 "$pid" 2> /dev/null; do
-		snap=$(for t in /proc/"$pid"/task/*/stat; do
-			awk '{ printf "%.0f\n", ($14 + $15) / 100 }' "$t" 2> /dev/null
-		done | sort -rn | head -n3 | tr '\n' ' ')
-		sleep 5
+		line=$EPOCHREALTIME
+		for t in /proc/"$pid"/task/*; do
+			read -r a _ < "$t/schedstat" 2> /dev/null && line+=" ${t##*/}:$a"
+		done
+		echo "$line" >> "$out/host-cpu.log"
+		sleep 0.05
 	done
-	echo "qemu_busiest_threads_cpu_s=$snap" >> "$out/host.txt"
 }
-watch_threads &
+sample_cpu &
 wpid=$!
 
 # The guest runs a copy: the run is reproducible from its directory, and an
