@@ -38,7 +38,7 @@ RW_DKMS_FILES = VERSION dkms.conf Kbuild $(wildcard LICENSE) \
 	$(filter-out %.mod.c,$(wildcard kernel/*.c)) $(wildcard kernel/*.h) \
 	kernel/Kbuild $(shell find include -name '*.h' 2>/dev/null)
 
-DEPS_PACKAGES += dkms socat man-db groff-base
+DEPS_PACKAGES += dkms socat man-db groff-base bsdextrautils
 
 HELP += "install|module, plugin and man page into the system (KVER=, DESTDIR=, PREFIX=)"
 HELP += "uninstall|remove what make install installed"
@@ -169,5 +169,6 @@ demo:
 	@$(MAKE) --no-print-directory deps
 	@tests/demo/demo.sh
 
+# COUNTS=<file>: also write "passed failed skipped" there (for make check).
 check-install:
-	@tests/install/check.sh
+	@tests/install/check.sh $(if $(COUNTS),--counts $(COUNTS))
