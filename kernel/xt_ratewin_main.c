@@ -27,6 +27,7 @@
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Xtables: per-key token bucket, sliding window and connection limit");
+MODULE_VERSION(RW_VERSION);
 MODULE_ALIAS("ipt_ratewin");
 MODULE_ALIAS("ip6t_ratewin");
 
