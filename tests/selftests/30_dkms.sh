@@ -63,10 +63,10 @@ check "iptables -A ... -m ratewin (nft backend) succeeds with no insmod" \
 check "the rule autoloaded xt_ratewin" bash -c 'grep -q "^xt_ratewin " /proc/modules'
 dkms_srcver=$(modinfo -F srcversion "$path" 2> /dev/null)
 if [ -n "$dkms_srcver" ] && [ -r /sys/module/xt_ratewin/srcversion ]; then
-	check "the loaded module is the DKMS build (srcversion $dkms_srcver)" \
+	check "the loaded module matches the DKMS copy (srcversion $dkms_srcver)" \
 		grep -qx "$dkms_srcver" /sys/module/xt_ratewin/srcversion
 else
-	skip "the loaded module is the DKMS build" "no srcversion to compare"
+	skip "the loaded module matches the DKMS copy" "no srcversion to compare"
 fi
 check "iptables -S shows the rule" \
 	bash -c "ip netns exec $NS_B iptables -w -S INPUT | grep -q -- '-m ratewin --ratewin-name dkms --ratewin-window 2/1m'"
