@@ -20,6 +20,8 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$SRC" || exit 1
 MAKE=(make --no-print-directory -C "$SRC")
 RUN=$SRC/tests/vm/run.sh
+# shellcheck source=tests/vm/slot.sh
+. "$SRC/tests/vm/slot.sh"
 
 P=0 F=0 S=0
 FAILED=()
@@ -121,6 +123,12 @@ main() {
 		fi
 	else
 		echo "check: T=$* given: style and unit tests not run (plain 'make check' runs them)"
+	fi
+
+	# Both boots in one go: hold a VM slot from here to the end.
+	if [ $((${#SELF[@]} + ${#REG[@]})) -gt 0 ]; then
+		: "${CACHE_DIR:=/var/cache/xt_ratewin}"
+		vm_slot_acquire
 	fi
 
 	# ---- harness self-check: a suite that must make the boot fail ----

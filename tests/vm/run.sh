@@ -27,6 +27,7 @@
 #   VM_TIMEOUT_SCALE (multiplies the suite timeouts; 4 for KERNEL=debug,
 #   whose boot allowance is 600 s),
 #   VM_MEM (1024), VM_SMP (2), VM_APPEND (extra kernel command line),
+#   VM_PVH=0 (boot the bzImage, not its cached uncompressed vmlinux),
 #   VM_ACCEL (qemu -accel value; default kvm where /dev/kvm is writable,
 #   else tcg; e.g. tcg,thread=multi),
 #   CACHE_DIR (initramfs cache; default /var/cache/xt_ratewin).
@@ -51,6 +52,8 @@ VMDIR=$SRC/tests/vm
 OUTROOT=$VMDIR/out
 # shellcheck source=tests/vm/tap.sh
 . "$VMDIR/tap.sh"
+# shellcheck source=tests/vm/slot.sh
+. "$VMDIR/slot.sh"
 
 EXIT_FAIL=1 EXIT_TIMEOUT=2 EXIT_KERNEL=3 EXIT_NOBOOT=5 EXIT_DIED=6
 
@@ -203,6 +206,41 @@ build_initramfs() {
 	echo "$out"
 }
 
+# The uncompressed vmlinux of a bzImage, when it can be booted directly
+# through its PVH entry point (a Xen ELF note of type 0x12): qemu then skips
+# the real-mode setup and the decompression, which take about 6 s under TCG.
+# Cached next to the initramfs; prints the image to boot (the bzImage when
+# extraction does not apply). VM_PVH=0 turns this off.
+pvh_kernel() {
+	local img=$1 out key magic off cmd
+	if [ "${VM_PVH:-1}" = 0 ] || ! command -v readelf > /dev/null; then
+		echo "$img"
+		return 0
+	fi
+	key=$( { echo "$img"; stat -c '%s %Y' "$img"; } | md5sum | cut -c1-16)
+	out=$CACHE_DIR/vmlinux-pvh-$key
+	if [ ! -s "$out" ] && [ ! -e "$out.none" ]; then
+		for magic in xz gzip zstd; do
+			case $magic in
+			xz) off=$(LC_ALL=C grep -abo $'\xfd7zXZ\x00' "$img" | head -n1); cmd="xz -dc --single-stream" ;;
+			gzip) off=$(LC_ALL=C grep -abo $'\x1f\x8b\x08' "$img" | head -n1); cmd="gzip -dc" ;;
+			zstd) off=$(LC_ALL=C grep -abo $'\x28\xb5\x2f\xfd' "$img" | head -n1); cmd="zstd -dcq" ;;
+			esac
+			off=${off%%:*}
+			[ -n "$off" ] || continue
+			tail -c +$((off + 1)) "$img" | $cmd > "$out.tmp$$" 2> /dev/null
+			if [ "$(head -c4 "$out.tmp$$" | od -An -c | tr -d ' ')" = '177ELF' ] &&
+				readelf -n "$out.tmp$$" 2> /dev/null | grep -q 'Xen .*(0x00000012)'; then
+				mv "$out.tmp$$" "$out"
+				break
+			fi
+			rm -f "$out.tmp$$"
+		done
+		[ -s "$out" ] || : > "$out.none"
+	fi
+	if [ -s "$out" ]; then echo "$out"; else echo "$img"; fi
+}
+
 # Kernel-report scan over the console log and the guest's dmesg. Prints
 # "<suite or boot>: <line>" for each offending line.
 scan_kernel_log() {
@@ -323,6 +361,7 @@ main() {
 
 	local initrd
 	initrd=$(build_initramfs "$kver") || exit $EXIT_FAIL
+	kernel=$(pvh_kernel "$kernel")
 
 	local xtlibdir t sum=0 n
 	xtlibdir=$(pkg-config --variable=xtlibdir xtables 2>/dev/null)
@@ -383,26 +422,9 @@ main() {
 	log "kernel $kver ($accel), suites: ${suites[*]}"
 	log "run dir ${run#"$SRC"/}; per-suite timeout ${deftimeout}s, boot timeout ${boottimeout}s"
 
-	# One VM per VM_SMP host cores at a time: TCG guests that share cores
-	# slow each other down until their timeouts mean nothing. Runs queue
-	# here; the wait does not count against any timeout. VM_PARALLEL=1
-	# skips the queue.
-	if [ -z "${VM_PARALLEL:-}" ]; then
-		local slots i waited=0 lockfd
-		slots=$(( $(nproc) / ${VM_SMP:-2} ))
-		[ "$slots" -ge 1 ] || slots=1
-		while :; do
-			for ((i = 1; i <= slots; i++)); do
-				exec {lockfd}> "$CACHE_DIR/vm-slot-$i.lock"
-				flock -n "$lockfd" && break 2
-				exec {lockfd}>&-
-			done
-			[ $waited = 0 ] && log "waiting for another VM run to end ($slots at a time; VM_PARALLEL=1 skips this)"
-			waited=$((waited + 1))
-			sleep 1
-		done
-		[ $waited -gt 0 ] && log "waited ${waited}s for a VM slot"
-	fi
+	# One VM per VM_SMP host cores at a time (tests/vm/slot.sh); the wait
+	# does not count against any timeout.
+	vm_slot_acquire
 
 	local t0 qpid booted="" now
 	t0=$(date +%s%N)
@@ -511,7 +533,9 @@ main() {
 	fi
 	if [ -s "$reportfile" ]; then
 		kreport=1
-		reasons+=("kernel reported a problem: $(wc -l < "$reportfile") line(s), first: $(head -n1 "$reportfile")")
+		# Name the headline of the first report, not its "cut here" line.
+		line=$(grep -v -e 'cut here' -e 'Call Trace' "$reportfile" | head -n1)
+		reasons+=("kernel reported a problem ($(wc -l < "$reportfile") lines in kernel-report.txt): ${line:-$(head -n1 "$reportfile")}")
 	fi
 
 	if [ $nboot = 1 ]; then
