@@ -103,7 +103,7 @@ userspace:
 HELP += "all|kernel/xt_ratewin.ko and userspace/libxt_ratewin.so (the default)"
 HELP += "modules|only the kernel module (KVER=<ver> or KDIR=<tree> to choose the kernel)"
 HELP += "userspace|only the iptables plugin"
-HELP += "clean|remove build outputs (not the VM cache in $(CACHE_DIR))"
+HELP += "clean|remove build outputs (not VM run logs in tests/vm/out, nor $(CACHE_DIR))"
 HELP += "help|this list"
 
 clean:
@@ -111,7 +111,7 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(SRC) clean; \
 	fi
 	@if [ -f userspace/Makefile ]; then $(MAKE) -C userspace clean; fi
-	rm -rf $(BUILD) tests/vm/out
+	rm -rf $(BUILD)
 	rm -f kernel/*.o kernel/*.ko kernel/*.mod kernel/*.mod.c kernel/.*.cmd \
 		kernel/modules.order modules.order Module.symvers .*.cmd
 
