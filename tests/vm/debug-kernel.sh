@@ -51,6 +51,19 @@ in_ci() { case "${CI:-}" in true|1|yes) return 0;; esac; return 1; }
 # share the cores.
 kmake() { nice -n 19 ionice -c3 make -C "$srctree" O="$out/build" "$@"; }
 
+# What building a kernel needs beyond a compiler: refuse early, naming the
+# Debian packages.
+build_deps() {
+	local missing=() c
+	for c in flex bison bc perl make gcc; do
+		command -v "$c" >/dev/null || missing+=("$c")
+	done
+	[ -f /usr/include/gelf.h ] || missing+=(libelf-dev)
+	[ -f /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+	[ ${#missing[@]} = 0 ] ||
+		die "missing to build a kernel: ${missing[*]} (apt-get install ${missing[*]})"
+}
+
 # modroot/lib/modules/<kver>/build points at the O= tree by its host path,
 # which the guest (whose root is the host's) sees the same: dkms and M=
 # builds in the guest find the headers there.
@@ -82,6 +95,7 @@ build() {
 		return 0
 	fi
 	[ -f "$out/ready" ] && return 0
+	build_deps
 	[ ! -f "$srctree/.config" ] && [ ! -d "$srctree/include/config" ] ||
 		die "$srctree is not clean (it has a .config): O= builds need a clean source tree (make -C $srctree mrproper)"
 
