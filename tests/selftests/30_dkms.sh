@@ -7,6 +7,7 @@
 # Runs only in the boot that tests/install/check.sh starts (kernel command
 # line xtrw_dkms=1); anywhere else it skips.
 # vm-timeout: 120
+# vm-run: install
 . "$(dirname "$0")/lib.sh"
 
 require_root

@@ -10,6 +10,7 @@
 # Kernel command line xtrw_mtfuzz_cases=N and xtrw_mtfuzz_seed=S change
 # the number of cases per path and the seed (make matchinfo-fuzz).
 # vm-timeout: 900
+# vm-boot: heavy
 . "$(dirname "$0")/lib.sh"
 
 require_root

@@ -21,6 +21,7 @@
 # must succeed. The kernel log must stay clean (the harness checks).
 # Kernel command line xtrw_stress_seconds=N overrides the duration.
 # vm-timeout: 360
+# vm-boot: heavy
 . "$(dirname "$0")/lib.sh"
 
 require_root

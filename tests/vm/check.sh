@@ -5,7 +5,11 @@
 #
 # Stages: dependencies present, build for the VM kernel (module with W=1 and
 # -Werror, tests/warnmod, plugin), style (checkpatch), unit tests, the
-# harness self-check boot, one boot for the regular suites. With T= only the
+# harness self-check boot, the regular suites in boots that run side by
+# side (a suite's "# vm-boot: NAME" tag; VM_BOOTS=1 for one), then the install
+# paths (make check-install: make install with DESTDIR, DKMS for the test
+# kernel and the boot of the "# vm-run: install" suite, 30_dkms; only with
+# the default kernel, not KERNEL=rt or debug). With T= only the
 # named suites run (after deps and build): a suite marked
 # "# vm-expect: kernel-report" runs as a self-check in a boot of its own,
 # the others share one boot.
@@ -29,7 +33,7 @@ T0=$(date +%s)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-stage() { printf '\n==== %s ====\n' "$*"; }
+stage() { printf '\n==== [%ss] %s ====\n' "$(($(date +%s) - T0))" "$*"; }
 point() {
 	case $1 in
 	pass) P=$((P + 1)); echo "ok - $2" ;;
@@ -72,7 +76,7 @@ resolve() {
 # Bash reads a script as it runs it: everything runs from main, read in
 # full before it starts, so editing this file mid-run is safe.
 main() {
-	local a s f rc why run vmrc up uf us
+	local a s f rc why run vmrc irc up uf us
 	local -a SELF=() REG=()
 	if [ $# -gt 0 ]; then
 		for a in ${*//,/ }; do
@@ -83,6 +87,8 @@ main() {
 		for f in tests/selftests/[0-9][0-9]_*.sh; do
 			[ -e "$f" ] || continue
 			s=$(basename "$f" .sh)
+			# "# vm-run: install": only in the boot of the install stage.
+			[ "$(suite_tag "$s" run)" = install ] && continue
 			if [ "$(suite_tag "$s" expect)" = kernel-report ]; then SELF+=("$s"); else REG+=("$s"); fi
 		done
 	fi
@@ -157,24 +163,78 @@ main() {
 		fi
 	done
 
-	# ---- the suites, one boot ----
+	# ---- the suites: boots side by side ----
+	# A suite's "# vm-boot: NAME" puts it in boot NAME (default: main);
+	# the boots run at the same time, so the wall time is the longest
+	# boot's, not the sum. "heavy" holds the suites that keep both vCPUs
+	# busy (floods, fuzzers, stress) and runs niced, so the timing-bound
+	# suites of the other boots get the host's cores when they need them.
+	# VM_BOOTS=1 puts every suite in one boot.
 	vmrc=0
 	if [ ${#REG[@]} -gt 0 ]; then
+		local -A group=()
+		local -a names=() pids=()
+		local b i nb
+		for s in "${REG[@]}"; do
+			b=main
+			[ "${VM_BOOTS:-}" = 1 ] || b=$(suite_tag "$s" boot)
+			b=${b:-main}
+			[ -n "${group[$b]:-}" ] || names+=("$b")
+			group[$b]+=" $s"
+		done
+		nb=${#names[@]}
 		stage "VM suites: ${REG[*]}"
-		rm -f "$TMP/vm.counts"
-		"$RUN" --no-build --counts "$TMP/vm.counts" "${REG[@]}"
-		vmrc=$?
-		if [ -s "$TMP/vm.counts" ]; then
-			add_counts "$TMP/vm.counts"
-		fi
-		if [ $vmrc -ne 0 ]; then
-			FAILED+=("VM run (harness exit $vmrc)")
-			# Never let a failed run end as 0 failed.
-			[ -s "$TMP/vm.counts" ] && [ "$(cut -d' ' -f2 "$TMP/vm.counts")" -gt 0 ] ||
+		[ "$nb" -gt 1 ] && for b in "${names[@]}"; do
+			echo "check: boot $b:${group[$b]}"
+		done
+		for ((i = 0; i < nb; i++)); do
+			b=${names[$i]}
+			rm -f "$TMP/vm.$b.counts"
+			local -a pre=()
+			[ "$b" = heavy ] && [ "$nb" -gt 1 ] && pre=(nice -n 10)
+			# shellcheck disable=SC2086
+			if [ "$nb" -gt 1 ]; then
+				"${pre[@]}" "$RUN" --no-build --counts "$TMP/vm.$b.counts" ${group[$b]} \
+					> >(sed -u "s/^/[$b] /") 2>&1 &
+			else
+				"$RUN" --no-build --counts "$TMP/vm.$b.counts" ${group[$b]} &
+			fi
+			pids+=($!)
+		done
+		for ((i = 0; i < nb; i++)); do
+			b=${names[$i]}
+			wait "${pids[$i]}"
+			rc=$?
+			[ -s "$TMP/vm.$b.counts" ] && add_counts "$TMP/vm.$b.counts"
+			if [ $rc -ne 0 ]; then
+				vmrc=$rc
+				FAILED+=("VM boot $b (harness exit $rc)")
+				# Never let a failed run end as 0 failed.
+				[ -s "$TMP/vm.$b.counts" ] && [ "$(cut -d' ' -f2 "$TMP/vm.$b.counts")" -gt 0 ] ||
+					F=$((F + 1))
+			fi
+		done
+		# the prefixing seds end with their boots; let them flush
+		sleep 0.2
+	fi
+
+	# ---- install paths: make install, DKMS and the boot of 30_dkms ----
+	# (still holding the VM slot: check-install then takes no other)
+	irc=0
+	if [ $# -eq 0 ] && [ "${KERNEL:-generic}" = generic ]; then
+		stage "install and DKMS (make check-install)"
+		rm -f "$TMP/install.counts"
+		"${MAKE[@]}" check-install COUNTS="$TMP/install.counts"
+		irc=$?
+		[ -s "$TMP/install.counts" ] && add_counts "$TMP/install.counts"
+		if [ $irc -ne 0 ]; then
+			FAILED+=("install checks (make check-install)")
+			[ -s "$TMP/install.counts" ] && [ "$(cut -d' ' -f2 "$TMP/install.counts")" -gt 0 ] ||
 				F=$((F + 1))
 		fi
 	fi
 
+	[ $irc -eq 0 ] || vmrc=1
 	finish $vmrc
 }
 
