@@ -138,29 +138,12 @@ main() {
 	fi
 
 	# ---- harness self-check: a suite that must make the boot fail ----
-	# The harness has to judge the boot "kernel reported a problem" (exit 3)
-	# although the suite itself passed, and it has to have seen the WARNING
-	# both in the log text and in the taint flags.
+	# Its boot runs beside the suites' boots; it is judged after them.
+	local -a spids=()
 	for s in "${SELF[@]}"; do
-		stage "harness self-check: $s must fail its boot with a kernel report"
-		"$RUN" --no-build --no-last-failure --quiet --counts "$TMP/self.counts" \
-			--verdict "$TMP/self.verdict" "$s"
-		rc=$?
-		why=()
-		[ "$rc" = 3 ] || why+=("harness exit $rc, expected 3 (kernel reported a problem)")
-		grep -qx 'kernel_report=1' "$TMP/self.verdict" 2>/dev/null || why+=("no kernel report in the verdict")
-		grep -qx "suite_rc_$s=0" "$TMP/self.verdict" 2>/dev/null || why+=("the suite itself did not pass")
-		run=$(sed -n 's/^run=//p' "$TMP/self.verdict" 2>/dev/null)
-		grep -q 'WARNING:' "$run/kernel-report.txt" 2>/dev/null || why+=("the WARNING line was not caught in the log")
-		grep -q '^taint: .*W' "$run/kernel-report.txt" 2>/dev/null || why+=("the W taint flag was not caught")
-		if [ ${#why[@]} -eq 0 ]; then
-			echo "check: self-check OK: the harness failed that boot because of the kernel report"
-			point pass "harness self-check: $s fails its boot with a kernel report"
-		else
-			printf 'check: self-check FAILED: %s\n' "${why[@]}"
-			echo "check: its run: ${run:-?} (console.log, kernel-report.txt)"
-			point fail "harness self-check: $s fails its boot with a kernel report"
-		fi
+		"$RUN" --no-build --no-last-failure --quiet --counts "$TMP/self.$s.counts" \
+			--verdict "$TMP/self.$s.verdict" "$s" > "$TMP/self.$s.log" 2>&1 &
+		spids+=($!)
 	done
 
 	# ---- the suites: boots side by side ----
@@ -217,6 +200,33 @@ main() {
 		# the prefixing seds end with their boots; let them flush
 		sleep 0.2
 	fi
+
+	# The harness has to judge the self-check boot "kernel reported a
+	# problem" (exit 3) although the suite itself passed, and it has to have
+	# seen the WARNING both in the log text and in the taint flags.
+	local k=0
+	for s in "${SELF[@]}"; do
+		wait "${spids[$k]}"
+		rc=$?
+		k=$((k + 1))
+		stage "harness self-check: $s must fail its boot with a kernel report"
+		cat "$TMP/self.$s.log"
+		why=()
+		[ "$rc" = 3 ] || why+=("harness exit $rc, expected 3 (kernel reported a problem)")
+		grep -qx 'kernel_report=1' "$TMP/self.$s.verdict" 2>/dev/null || why+=("no kernel report in the verdict")
+		grep -qx "suite_rc_$s=0" "$TMP/self.$s.verdict" 2>/dev/null || why+=("the suite itself did not pass")
+		run=$(sed -n 's/^run=//p' "$TMP/self.$s.verdict" 2>/dev/null)
+		grep -q 'WARNING:' "$run/kernel-report.txt" 2>/dev/null || why+=("the WARNING line was not caught in the log")
+		grep -q '^taint: .*W' "$run/kernel-report.txt" 2>/dev/null || why+=("the W taint flag was not caught")
+		if [ ${#why[@]} -eq 0 ]; then
+			echo "check: self-check OK: the harness failed that boot because of the kernel report"
+			point pass "harness self-check: $s fails its boot with a kernel report"
+		else
+			printf 'check: self-check FAILED: %s\n' "${why[@]}"
+			echo "check: its run: ${run:-?} (console.log, kernel-report.txt)"
+			point fail "harness self-check: $s fails its boot with a kernel report"
+		fi
+	done
 
 	# ---- install paths: make install, DKMS and the boot of 30_dkms ----
 	# (still holding the VM slot: check-install then takes no other)
