@@ -6,7 +6,7 @@
 # malformed writes refused with EINVAL and changing nothing; reading and
 # flushing during a flood; files and namespaces coming and going; who may
 # read and write; a user namespace's root owning its files.
-# vm-timeout: 600
+# vm-timeout: 900
 # vm-boot: heavy
 . "$(dirname "$0")/lib.sh"
 require_root
