@@ -114,8 +114,10 @@ check "file appears with the rule" in_ns "$NS_B" test -f "$D/win"
 expect_eq "file mode and owner" "$(in_ns "$NS_B" stat -c '%a %u %g' "$D/win")" \
 	"600 0 0"
 udp "$NS_A" "$IP4_B" 9001 8
+t_sent=$(cut -d' ' -f1 /proc/uptime)
 udp "$NS_A" "$IP6_B" 9001 2
 l4=$(entry "$NS_B" win "src=$IP4_A")
+t_read=$(cut -d' ' -f1 /proc/uptime)
 l6=$(entry "$NS_B" win "src=$IP6_A")
 show "$NS_B" win
 expect_eq "header line 1" "$(in_ns "$NS_B" head -n1 "$D/win")" \
@@ -134,8 +136,10 @@ expect_eq "rule counter equals over=" \
 	"$(in_ns "$NS_B" $IPT -nvxL INPUT | awk '/ratewin/ { print $1; exit }')" 3
 last1=$(secs "$(fv "$l4" last)")
 next1=$(secs "$(fv "$l4" next)")
-fcheck "last= is seconds with milliseconds, just now ($last1)" \
-	"l >= 0 && l < 10" -v l="$last1"
+# "just now": no older than the time from the last IPv4 datagram's send
+# returning to the read (a starved guest stretches that, not the check)
+fcheck "last= is seconds with milliseconds, just now ($last1, read $(awk -v a="$t_sent" -v b="$t_read" 'BEGIN { printf "%.2f", b - a }') s after the send)" \
+	"l >= 0 && l <= t1 - t0 + 0.5" -v l="$last1" -v t0="$t_sent" -v t1="$t_read"
 fcheck "next= is 60 s after the first admitted packet, sent just before the last ($next1, last $last1)" \
 	"n <= 60 - l + 0.01 && n >= 60 - l - 3" -v n="$next1" -v l="$last1"
 sleep 1.5
@@ -161,14 +165,14 @@ expect_eq "rate entry: fields" "$(tr ' ' '\n' <<< "$l" | sed 's/=.*//' | xargs)"
 	"src last tokens admitted over"
 expect_eq "rate entry: admitted=5 over=2" "$(fv "$l" admitted) $(fv "$l" over)" "5 2"
 tok=$(fv "$l" tokens)
-fcheck "tokens=X.Y/5 with one decimal, refilled one per 6 s since the first packet ($tok, last=$(fv "$l" last))" \
-	"tk ~ /^[0-9]+\\.[0-9]\\/5\$/ && tk + 0 >= la / 6 - 0.15 && tk + 0 <= (la + 3) / 6" \
+fcheck "tokens=X.Y/5 with one decimal, refilled one per 6 s since the first packet (at most 5) ($tok, last=$(fv "$l" last))" \
+	"tk ~ /^[0-9]+\\.[0-9]\\/5\$/ && tk + 0 >= (la / 6 - 0.15 < 5 ? la / 6 - 0.15 : 5) && tk + 0 <= (la + 3) / 6" \
 	-v tk="$tok" -v la="$(secs "$(fv "$l" last)")"
 sleep 3
 l=$(entry "$NS_B" rate "src=$IP4_A")
 tok=$(fv "$l" tokens)
 fcheck "3 s later the bucket shows the refill ($tok, last=$(fv "$l" last))" \
-	"tk + 0 >= la / 6 - 0.15 && tk + 0 <= (la + 3) / 6 && tk + 0 >= 0.4" \
+	"tk + 0 >= (la / 6 - 0.15 < 5 ? la / 6 - 0.15 : 5) && tk + 0 <= (la + 3) / 6 && tk + 0 >= 0.4" \
 	-v tk="$tok" -v la="$(secs "$(fv "$l" last)")"
 
 section "ban table: window 2/1m, ban 10m, count-all"
