@@ -364,6 +364,36 @@ static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
 
 /* ---- the match -------------------------------------------------------- */
 
+/*
+ * The key's live connections, this packet's included (SPEC 4.2), or a
+ * count that gives the same verdict. Counting a connection in costs a
+ * conntrack lookup for every connection already listed, so it is done
+ * only where the verdict can depend on it:
+ *  - a connection's first packet (conntrack entry not yet confirmed) is
+ *    always counted in;
+ *  - a packet of a confirmed connection, with fewer than conn_above
+ *    connections listed, passes whether its own connection is listed or
+ *    not (listed + 1 <= conn_above): the listed count is returned as it
+ *    is. Stale list entries can only raise that count, never lower it;
+ *  - otherwise (the limit is reached, or no conntrack entry) the list is
+ *    brought up to date and the exact count returned, as connlimit does.
+ * A connection older than the rule thus enters the list once the listed
+ * count reaches the limit, before it can change a verdict.
+ */
+static u32 rw_conns(struct net *net, const struct sk_buff *skb, u8 family,
+		    struct nf_conncount_list *l, u32 above)
+{
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	u32 n = READ_ONCE(l->count);
+
+	if (ct && nf_ct_is_confirmed(ct) && n < above)
+		return n;
+	if (rw_conncount_add(net, skb, family, l) == -EEXIST)
+		nf_conncount_gc_list(net, l);
+	return READ_ONCE(l->count);
+}
+
 static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 {
 	const struct xt_ratewin_mtinfo *info = par->matchinfo;
@@ -387,13 +417,9 @@ again:
 		goto out;
 	}
 	l = rw_entry_conns(e);
-	if (l && (c->lim.flags & XT_RATEWIN_F_CONN)) {
-		int err = rw_conncount_add(xt_net(par), skb, xt_family(par), l);
-
-		if (err == -EEXIST)
-			nf_conncount_gc_list(xt_net(par), l);
-		conns = READ_ONCE(l->count);
-	}
+	if (l && (c->lim.flags & XT_RATEWIN_F_CONN))
+		conns = rw_conns(xt_net(par), skb, xt_family(par), l,
+				 c->lim.conn_above);
 
 	raw_spin_lock(&e->lock);
 	if (unlikely(e->flags & RW_E_DEAD)) {
