@@ -49,6 +49,9 @@ struct rw_net *rw_pernet(struct net *net)
 
 static inline u32 rw_hash_words(const u32 *w, u8 words, u8 family, u32 seed)
 {
+	/* one address (srcip, the common key): jhash2 unrolled, same value */
+	if (words == 4)
+		return jhash2(w, 4, seed ^ family);
 	return jhash2(w, words, seed ^ family);
 }
 
@@ -71,8 +74,13 @@ static int rw_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
 	const struct rw_key *k = arg->key;
 	const struct rw_entry *e = obj;
 
-	return e->family != k->family || e->key_words != k->words ||
-	       memcmp(e->key, k->w, k->words * sizeof(u32));
+	if (e->family != k->family || e->key_words != k->words)
+		return 1;
+	/* one address (srcip): word compares instead of a call to memcmp() */
+	if (k->words == 4)
+		return ((e->key[0] ^ k->w[0]) | (e->key[1] ^ k->w[1]) |
+			(e->key[2] ^ k->w[2]) | (e->key[3] ^ k->w[3])) != 0;
+	return memcmp(e->key, k->w, k->words * sizeof(u32));
 }
 
 static const struct rhashtable_params rw_params = {
@@ -313,9 +321,18 @@ static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
 	bool ports = false;
 	u8 proto;
 
-	memset(k, 0, sizeof(*k));
 	k->family = family;
 	k->words = c->key_words;
+	/* the common key, IPv4 source address: only the words it uses */
+	if (!v6 && c->mode == XT_RATEWIN_MODE_SRCIP) {
+		k->w[0] = (__force u32)ip_hdr(skb)->saddr;
+		k->w[1] = 0;
+		k->w[2] = 0;
+		k->w[3] = 0;
+		rw_addr_mask(&k->w[0], false, c->srcmask[0]);
+		return true;
+	}
+	memset(k->w, 0, sizeof(k->w));
 	if (!v6) {
 		const struct iphdr *iph = ip_hdr(skb);
 
