@@ -69,7 +69,9 @@ static u32 rw_obj_hashfn(const void *data, u32 len, u32 seed)
 	return rw_hash_words(e->key, e->key_words, e->family, seed);
 }
 
-static int rw_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+/* inlined into the lookup: a call per visited entry costs as much */
+static __always_inline int rw_obj_cmpfn(struct rhashtable_compare_arg *arg,
+					const void *obj)
 {
 	const struct rw_key *k = arg->key;
 	const struct rw_entry *e = obj;
@@ -315,9 +317,8 @@ static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
 			    const struct xt_action_param *par)
 {
 	u8 family = xt_family(par), v6 = family == NFPROTO_IPV6;
-	int soff = rw_key_src_off(c->mode), doff = rw_key_dst_off(c->mode);
-	int poff = rw_key_port_off(c->mode);
 	unsigned int thoff = par->thoff;
+	int soff, doff, poff;
 	bool ports = false;
 	u8 proto;
 
@@ -332,6 +333,9 @@ static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
 		rw_addr_mask(&k->w[0], false, c->srcmask[0]);
 		return true;
 	}
+	soff = rw_key_src_off(c->mode);
+	doff = rw_key_dst_off(c->mode);
+	poff = rw_key_port_off(c->mode);
 	memset(k->w, 0, sizeof(k->w));
 	if (!v6) {
 		const struct iphdr *iph = ip_hdr(skb);
