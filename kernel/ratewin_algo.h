@@ -44,6 +44,9 @@ typedef uint64_t u64;
 #ifndef U64_MAX
 #define U64_MAX		((u64)~0ULL)
 #endif
+#ifndef __always_inline
+#define __always_inline	inline	/* userspace tests: a hint is enough */
+#endif
 #include <linux/netfilter/xt_ratewin.h>
 static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
 {
@@ -140,9 +143,54 @@ static inline void rw_win_init(void *win, const struct rw_limits *lim, u32 now)
 		((struct rw_slots *)win)->head_start = now;
 }
 
-/* Drop events that left the window. */
-static inline void rw_win_advance(void *win, const struct rw_limits *lim,
-				  u32 now)
+/* rw_win_advance() for the slotted window. */
+static inline void rw_slots_advance(struct rw_slots *s,
+				    const struct rw_limits *lim, u32 now)
+{
+	u32 age = now - s->head_start;
+	u32 steps, i, k;
+
+	/* empty: the next event starts the slots afresh */
+	if (!s->total)
+		return;
+	if (age >= lim->slot_j) {
+		steps = age / lim->slot_j;
+		if (steps >= RW_WIN_SLOTS) {
+			memset(s->cnt, 0, sizeof(s->cnt));
+			s->total = 0;
+			return;
+		}
+		for (i = 0; i < steps; i++) {
+			s->head = s->head + 1 == RW_WIN_SLOTS ?
+				  0 : s->head + 1;
+			s->total -= s->cnt[s->head];
+			s->cnt[s->head] = 0;
+		}
+		age %= lim->slot_j;
+		s->head_start = now - age;
+	}
+	/*
+	 * Slot head - k ends at head_start - (k - 1) * slot_j - 1; it
+	 * leaves once that jiffy is win_j old. Oldest first.
+	 */
+	for (k = RW_WIN_SLOTS - 1; k; k--) {
+		u32 idx = s->head >= k ? s->head - k :
+			  s->head + RW_WIN_SLOTS - k;
+
+		if (age + (k - 1) * lim->slot_j + 1 < lim->win_j)
+			break;
+		s->total -= s->cnt[idx];
+		s->cnt[idx] = 0;
+	}
+}
+
+/*
+ * Drop events that left the window. The ring's few instructions stay
+ * inline on the packet path; the slotted window's loop does not.
+ */
+static __always_inline void rw_win_advance(void *win,
+					   const struct rw_limits *lim,
+					   u32 now)
 {
 	if (lim->win_kind == RW_WIN_RING) {
 		struct rw_ring *r = win;
@@ -152,42 +200,7 @@ static inline void rw_win_advance(void *win, const struct rw_limits *lim,
 			r->count--;
 		}
 	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
-		struct rw_slots *s = win;
-		u32 age = now - s->head_start;
-		u32 steps, i, k;
-
-		/* empty: the next event starts the slots afresh */
-		if (!s->total)
-			return;
-		if (age >= lim->slot_j) {
-			steps = age / lim->slot_j;
-			if (steps >= RW_WIN_SLOTS) {
-				memset(s->cnt, 0, sizeof(s->cnt));
-				s->total = 0;
-				return;
-			}
-			for (i = 0; i < steps; i++) {
-				s->head = s->head + 1 == RW_WIN_SLOTS ?
-					  0 : s->head + 1;
-				s->total -= s->cnt[s->head];
-				s->cnt[s->head] = 0;
-			}
-			age %= lim->slot_j;
-			s->head_start = now - age;
-		}
-		/*
-		 * Slot head - k ends at head_start - (k - 1) * slot_j - 1; it
-		 * leaves once that jiffy is win_j old. Oldest first.
-		 */
-		for (k = RW_WIN_SLOTS - 1; k; k--) {
-			u32 idx = s->head >= k ? s->head - k :
-				  s->head + RW_WIN_SLOTS - k;
-
-			if (age + (k - 1) * lim->slot_j + 1 < lim->win_j)
-				break;
-			s->total -= s->cnt[idx];
-			s->cnt[idx] = 0;
-		}
+		rw_slots_advance(win, lim, now);
 	}
 }
 

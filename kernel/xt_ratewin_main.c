@@ -259,17 +259,16 @@ static bool rw_reclaim_some(struct xt_ratewin_tbl *t, u32 expire_j)
 }
 
 /*
- * Find the key's entry or create it. Returns NULL when the table is full
- * (and nothing could be reclaimed) or memory is short.
+ * Create the key's entry, or find the one another CPU just made. Returns
+ * NULL when the table is full (and nothing could be reclaimed) or memory
+ * is short.
  */
-static struct rw_entry *rw_get(struct xt_ratewin_tbl *t, const struct rw_cfg *c,
-			       const struct rw_key *k, u32 now, gfp_t gfp)
+static noinline struct rw_entry *rw_create(struct xt_ratewin_tbl *t,
+					   const struct rw_cfg *c,
+					   const struct rw_key *k, u32 now,
+					   gfp_t gfp)
 {
 	struct rw_entry *e, *n;
-
-	e = rhashtable_lookup(&t->ht, k, rw_params);
-	if (likely(e))
-		return e;
 
 	if (atomic_inc_return(&t->count) > c->max) {
 		atomic_dec(&t->count);
@@ -294,6 +293,23 @@ undo:
 full:
 	atomic64_inc(&t->full_events);
 	return NULL;
+}
+
+/*
+ * Find the key's entry or create it. The lookup is inlined into the
+ * match: under emulation above all, a call and return cost as much as
+ * the rest of a warm lookup.
+ */
+static __always_inline struct rw_entry *rw_get(struct xt_ratewin_tbl *t,
+					       const struct rw_cfg *c,
+					       const struct rw_key *k,
+					       u32 now, gfp_t gfp)
+{
+	struct rw_entry *e = rhashtable_lookup(&t->ht, k, rw_params);
+
+	if (likely(e))
+		return e;
+	return rw_create(t, c, k, now, gfp);
 }
 
 /* ---- keys ------------------------------------------------------------- */
