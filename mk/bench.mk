@@ -18,7 +18,7 @@ bench-quick:
 bench-analyze:
 	@BENCH_ANALYZE=$(or $(R),$(SRC)/results/bench/latest) tests/bench/run.sh
 
-HELP += "bench|benchmark in the VM: table, JSON, plots under results/bench/ (20-35 min)"
+HELP += "bench|benchmark in the VM: table, JSON, plots under results/bench/ (under 20 min)"
 HELP += "bench-quick|a short smoke run of make bench"
 HELP += "bench-analyze|redo the table and plots of a run (R=results/bench/<stamp>)"
 DEPS_PACKAGES += gnuplot-nox linux-perf

@@ -278,7 +278,12 @@ def read_snap(path):
     return mem, slab
 
 
-def memory(raw):
+# Contenders whose state is per rule: their tables were filled through all
+# K rules of their chain, so their memory is K tables' (see guest.sh).
+PER_RULE_STATE = ("connlimit",)
+
+
+def memory(raw, k=1):
     d = os.path.join(raw, "mem")
     res = {}
     if not os.path.isdir(d):
@@ -294,6 +299,7 @@ def memory(raw):
         if not a or not b:
             continue
         (ma, sa), (mb, sb) = a, b
+        div = n * (k if c in PER_RULE_STATE else 1)
         objs, pages, grew = 0, 0, []
         for name in set(sa) | set(sb):
             x = sa.get(name, {"active": 0, "objsize": 0, "bytes": 0})
@@ -310,10 +316,11 @@ def memory(raw):
         res.setdefault(c, {})[n] = {
             "phase": phase,
             "entries": n,
-            "slab_object_bytes_per_entry": objs / n,
-            "slab_page_bytes_per_entry": pages / n,
-            "vmalloc_bytes_per_entry": vm / n,
-            "memfree_drop_bytes_per_entry": free / n,
+            "tables": div // n,
+            "slab_object_bytes_per_entry": objs / div,
+            "slab_page_bytes_per_entry": pages / div,
+            "vmalloc_bytes_per_entry": vm / div,
+            "memfree_drop_bytes_per_entry": free / div,
             "caches": grew[:4],
         }
     return res
@@ -531,6 +538,15 @@ def targets(summ, mem, gcres, scale, ns):
 def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
     L = []
     order = [c for c in ORDER if c in summ] + sorted(c for c in summ if c not in ORDER)
+    k = int(meta.get("k", "1") or 1)
+    if k > 1:
+        L.append("Amplified: each contender's chain holds K = %d identical non-terminating "
+                 "rules (the floor's too), all naming one table where the match has named "
+                 "tables (connlimit: one tree per rule), so every packet is matched K times: "
+                 "the first lookup finds its entry cold, the other K-1 warm. Every delta "
+                 "below is for K rules; ratios are unchanged by K. Rounds are interleaved "
+                 "(rotating order), %s s each." % (k, meta.get("secs", "?")))
+        L.append("")
     L.append("### Packets per second (median [min-max] over %s rounds)" % meta.get("rounds", "?"))
     L.append("")
     if meta.get("clock") == "cpu":
@@ -591,8 +607,34 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
                                summ.get(b, {}).get(n, {}).get("delta_ns"))) for n in ns]
         L.append("| %s / %s | %s |" % (a, b, " | ".join(row)))
     L.append("")
+    # For information (the targets use the deltas above): the same ratios
+    # with the floor's delta taken off both sides, i.e. what the match
+    # itself adds beyond calling a match at all.
+    L.append("For information, the same ratios above the floor, (delta - floor) / "
+             "(anchor - floor), the floor of the contender's phase (targets use the "
+             "ratios above):")
+    L.append("")
+    L.append("| ratio above the floor | " + " | ".join(nlabel(n) for n in ns) + " |")
+    L.append("|---|" + "---|" * len(ns))
+
+    def above(c, n):
+        e = summ.get(c, {}).get(n, {})
+        f = summ.get("floor-ct" if e.get("phase") == "B" else "floor", {}).get(n, {})
+        if e.get("delta_ns") is None or f.get("delta_ns") is None:
+            return None
+        return e["delta_ns"] - f["delta_ns"]
+    for a, b in pairs:
+        if b == "hashlimit" and a == "rw-all":
+            continue
+        L.append("| %s / %s | %s |" % (a, b, " | ".join(
+            fmt_ratio(ratio(above(a, n), above(b, n))) for n in ns)))
+    L.append("")
     if mem:
         L.append("### Memory per entry (table filled by one sweep of N sources)")
+        L.append("")
+        L.append("Filled through a chain of one rule by %s pktgen thread(s); connlimit, whose "
+                 "state is per rule, through its K rules: its figures are divided by K."
+                 % meta.get("fill_threads", "1"))
         L.append("")
         L.append("| contender | entries | slab objects B/entry | slab pages B/entry | "
                  "vmalloc B/entry | caches that grew | fill rate |")
@@ -653,10 +695,17 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
             t["target"], v, t["cmp"], "%.2f" % t["limit"] if isinstance(t["limit"], float) else t["limit"],
             met, t["detail"] or ""))
     L.append("")
-    L.append("Run: guest %s, %s vCPUs, HZ=%s; %s; host %s; %s rounds of %s s per contender."
+    L.append("Run: guest %s, %s vCPUs, HZ=%s; %s; host %s; %s rounds of %s s per contender, "
+             "K = %s rules per contender; phase B at %s sources, connlimit up to %s."
              % (meta.get("kernel", "?"), meta.get("cpus", "?"), meta.get("hz", "?"),
                 host.get("accel", "?"), host.get("cpu", "?"), meta.get("rounds", "?"),
-                meta.get("secs", "?")))
+                meta.get("secs", "?"), meta.get("k", "1"),
+                ", ".join(nlabel(x) for x in meta.get("sources_B", "").split()) or "all",
+                nlabel(meta["connlimit_max"]) if meta.get("connlimit_max") else "all"))
+    if host.get("run_seconds"):
+        L.append("Whole run (build, boot, measurement, analysis): %s s; host load %s at the "
+                 "start, %s at the end." % (host["run_seconds"], host.get("loadavg_start", "?"),
+                                           host.get("loadavg_end", "?")))
     return "\n".join(L) + "\n"
 
 
@@ -676,7 +725,7 @@ def main():
     t = throughput(raw)
     summ = summarize(t)
     ns = sorted({n for ph in t.values() for n in ph})
-    mem = memory(raw)
+    mem = memory(raw, int(meta.get("k", "1") or 1))
     pre = prefill(raw)
     gcres = gc(raw, outdir)
     scale = scaling(raw)

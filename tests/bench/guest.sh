@@ -12,17 +12,30 @@
 # in a test namespace; packets go to the device's own address, so they
 # traverse PREROUTING and INPUT and end in UDP (no socket, no reply route).
 #
-# Each contender's rule sits in a chain of its own, entered by one jump
-# from the base chain. Switching contenders only adds or deletes that jump
-# (iptables-nft, one nft transaction), so no other rule is touched and
-# every table keeps its state across rounds, connlimit's per-rule tree
-# included. The jump is part of every contender's cost and of the floor.
+# Each contender's rules sit in a chain of their own, entered by one jump
+# from the base chain. Switching contenders only replaces that jump (one
+# nft transaction), so no other rule is touched and every table keeps its
+# state across rounds, connlimit's per-rule trees included. The jump is
+# part of every contender's cost and of the floor.
+#
+# Amplification: one match costs 1-2 us against a receive path of 7-10 us
+# under TCG, about the size of the noise. So each contender's chain holds
+# BENCH_K identical non-terminating rules (the same K for every contender,
+# the floor included), all naming one table where the match has named
+# tables: every packet is looked up K times (the first lookup of a packet
+# finds its entry cold, the others warm) and the added cost is K times the
+# cost of one rule. connlimit keeps a tree per rule: it gets K trees.
+# Tables are filled through a chain holding one rule (BENCH_FILL_THREADS
+# pktgen threads, each over its part of the sources); connlimit's K trees
+# only through its K rules.
 #
 # Phase A (netns without conntrack, rules in raw PREROUTING): none, floor,
-# hashlimit, recent, nft, rw-rate, rw-window. Phase B (conntrack on, rules in
-# mangle PREROUTING, after conntrack): none-ct, floor-ct, hashlimit-ct,
-# connlimit, rw-conn, rw-all. Each phase of each source count has its own
-# namespace, made afresh.
+# hashlimit, recent, nft, rw-rate, rw-window, at every BENCH_SOURCES.
+# Phase B (conntrack on, rules in mangle PREROUTING, after conntrack):
+# none-ct, floor-ct, hashlimit-ct, connlimit, rw-conn, rw-all, at
+# BENCH_SOURCES_B; connlimit only up to BENCH_CONNLIMIT_MAX sources (K
+# trees of 1M connections each would not fit the VM). Each phase of each
+# source count has its own namespace, made afresh.
 #
 # vm-timeout: 2400
 
@@ -41,17 +54,21 @@ fi
 [ -n "$BENCH_CONFIG" ] && [ -r "$BENCH_CONFIG" ] && . "$BENCH_CONFIG"
 : "${BENCH_OUT:=/run/xtrw/bench}"
 : "${BENCH_SOURCES:=1 1024 65536 1048576}"
+: "${BENCH_SOURCES_B:=1 65536 1048576}"	# phase B: conntrack on
+: "${BENCH_CONNLIMIT_MAX:=65536}"	# connlimit: K trees of this many
+: "${BENCH_K:=10}"		# identical rules per contender chain
+: "${BENCH_FILL_THREADS:=2}"	# pktgen threads filling a table
 : "${BENCH_ROUNDS:=5}"
 : "${BENCH_SECS:=1}"		# one measurement
-: "${BENCH_SETTLE:=0.3}"	# after a switch, before measuring
+: "${BENCH_SETTLE:=0.2}"	# after a switch, before measuring
 : "${BENCH_PHASES:=A B}"
 : "${BENCH_A:=none floor hashlimit recent nft rw-rate rw-window}"
 : "${BENCH_B:=none-ct floor-ct hashlimit-ct connlimit rw-conn rw-all}"
 : "${BENCH_GC:=1}"
 : "${BENCH_GC_CONTENDERS:=hashlimit rw-rate}"
 : "${BENCH_GC_N:=1048576}"
-: "${BENCH_GC_EXPIRE_MS:=6000}"
-: "${BENCH_GC_SECS:=16}"
+: "${BENCH_GC_EXPIRE_MS:=}"		# default: from this run's fill times
+: "${BENCH_GC_SECS:=8}"			# after the last entry expired
 : "${BENCH_SCALE:=1}"
 : "${BENCH_SCALE_CONTENDERS:=none hashlimit rw-rate rw-window}"
 : "${BENCH_SCALE_SOURCES:=1 65536}"	# per thread
@@ -61,7 +78,7 @@ fi
 : "${BENCH_MEM_MIN:=65536}"		# memory snapshots from this many sources
 : "${BENCH_PERF_A:=hashlimit recent rw-rate rw-window}"
 : "${BENCH_PERF_B:=connlimit rw-conn rw-all}"
-: "${BENCH_PERF_SECS:=3}"
+: "${BENCH_PERF_SECS:=2}"
 : "${BENCH_BURST:=1000000}"
 : "${BENCH_RATE:=1000000}"		# per second: above any pps here
 : "${BENCH_MAX:=1100000}"		# table max entries (sized for 1M)
@@ -133,6 +150,13 @@ prefill_rule_of() {
 	esac
 }
 
+# Contenders whose state is per rule, not in a named table: filled through
+# their K rules.
+per_rule_state() {
+	case $1 in connlimit) return 0 ;; esac
+	return 1
+}
+
 kind_of() {
 	case $1 in
 	none|none-ct) echo none ;;
@@ -147,6 +171,10 @@ stateful() {
 }
 
 chain_of() { echo "C_${1//-/_}"; }
+# the chain that fills the contender's table: one rule
+pchain_of() {
+	if per_rule_state "$1"; then chain_of "$1"; else echo "P_${1//-/_}"; fi
+}
 
 # ---- pktgen ---------------------------------------------------------------
 pgw() { # file command
@@ -216,6 +244,20 @@ pg_run() {
 	echo start > "$PG/pgctrl" 2> /dev/null
 }
 
+# pg_fill BASE N: one sequential sweep over sources BASE..BASE+N-1, split
+# over BENCH_FILL_THREADS pktgen threads (both vCPUs).
+pg_fill() {
+	local base=$1 n=$2 h
+	if [ "$BENCH_FILL_THREADS" -ge 2 ] && [ "$n" -ge 2 ]; then
+		h=$((n / 2))
+		pg_setup "$h" "0:$base:$h:seq" "1:$((base + h)):$h:seq" || return 1
+		[ $((n - 2 * h)) = 0 ] || log "pg_fill: odd $n, one source left out"
+	else
+		pg_setup "$n" "0:$base:$n:seq" || return 1
+	fi
+	pg_run
+}
+
 # Sum of pkts-sofar over the devices, with timestamps just before and after
 # reading them (bash builtins only: no process start in between).
 read_sofar() {
@@ -254,25 +296,36 @@ ns_dev() {
 	ip link set "$DEV" up
 }
 
-# ns_tables PHASE: base chains (kept empty when no contender is active, so
-# every contender and the "none" baseline see the same hooks) and one chain
-# per contender, empty until its table is prefilled.
-ns_tables() {
-	local phase=$1 tbl c list
-	if [ "$phase" = A ]; then tbl=raw; list=$BENCH_A; else tbl=mangle; list=$BENCH_B; fi
+# mk_chains TABLE LIST: the base chain (kept empty when no contender is
+# active, so every contender and the "none" baseline see the same hooks),
+# a chain per contender and a fill chain per stateful one, all empty.
+mk_chains() {
+	local tbl=$1 list=$2 c
 	XT_TABLE=$tbl
 	{
 		echo "*$tbl"
 		echo ":PREROUTING ACCEPT [0:0]"
 		for c in $list; do
-			[ "$(kind_of "$c")" = xt ] && echo ":$(chain_of "$c") - [0:0]"
+			[ "$(kind_of "$c")" = xt ] || continue
+			echo ":$(chain_of "$c") - [0:0]"
+			stateful "$c" && ! per_rule_state "$c" &&
+				echo ":$(pchain_of "$c") - [0:0]"
 		done
-		[ "$phase" = B ] && echo ":CT_ON - [0:0]" && echo ":P_recent - [0:0]"
-		[ "$phase" = A ] && echo ":P_recent - [0:0]"
-		# conntrack on in phase B whatever else is loaded
-		[ "$phase" = B ] && echo "-A CT_ON -m conntrack --ctstate INVALID"
 		echo COMMIT
-	} | $IPTR || return 1
+	} | $IPTR
+}
+
+# ns_tables PHASE
+NFT_TABLE=0
+ns_tables() {
+	local phase=$1 tbl list
+	if [ "$phase" = A ]; then tbl=raw; list=$BENCH_A; else tbl=mangle; list=$BENCH_B; fi
+	mk_chains "$tbl" "$list" || return 1
+	if [ "$phase" = B ]; then
+		# conntrack on in phase B whatever else is loaded
+		echo -e "*$tbl\n:CT_ON - [0:0]\n-A CT_ON -m conntrack --ctstate INVALID\nCOMMIT" |
+			$IPTR --noflush || return 1
+	fi
 	if [ "$phase" = A ]; then
 		nft -f - <<-EOF || return 1
 		table ip bench {
@@ -291,8 +344,11 @@ ns_tables() {
 			}
 			chain C_nft {
 			}
+			chain P_nft {
+			}
 		}
 		EOF
+		NFT_TABLE=1
 	fi
 	if [ "$phase" = B ]; then
 		sysctl -qw net.netfilter.nf_conntrack_udp_timeout=3600
@@ -300,73 +356,78 @@ ns_tables() {
 	fi
 }
 
-# The floor's rule goes in at once; stateful contenders' rules go in just
-# before their prefill sweep, so that the memory snapshot around the sweep
-# sees their table being made.
-ns_fill_chain() { # contender [prefill]
-	local c=$1 r
+# The contender's K rules, and the one rule of its fill chain. The floor's
+# go in at once; stateful contenders' just before their fill sweep, so that
+# the memory snapshots around the sweep see their table being made.
+ns_fill_chain() { # contender
+	local c=$1 r i
 	case $(kind_of "$c") in
 	xt)
-		if [ "${2:-}" = prefill ] && [ "$c" = recent ]; then
-			r=$(prefill_rule_of recent)
-			# shellcheck disable=SC2086
-			$IPT -t "$XT_TABLE" -A P_recent $r || return 1
-		fi
 		r=$(rule_of "$c")
-		# shellcheck disable=SC2086
-		$IPT -t "$XT_TABLE" -A "$(chain_of "$c")" $r
+		{
+			echo "*$XT_TABLE"
+			for ((i = 0; i < BENCH_K; i++)); do
+				echo "-A $(chain_of "$c") $r"
+			done
+			if stateful "$c" && ! per_rule_state "$c"; then
+				echo "-A $(pchain_of "$c") $(prefill_rule_of "$c")"
+			fi
+			echo COMMIT
+		} | $IPTR --noflush
 		;;
 	nft)
-		nft add rule ip bench C_nft update @rl "{ ip saddr limit rate over $BENCH_RATE/second burst $BENCH_BURST packets }"
+		r="update @rl { ip saddr limit rate over $BENCH_RATE/second burst $BENCH_BURST packets }"
+		{
+			for ((i = 0; i < BENCH_K; i++)); do
+				echo "add rule ip bench C_nft $r"
+			done
+			echo "add rule ip bench P_nft $r"
+		} | nft -f -
 		;;
 	esac
 }
 
-ACTIVE=""
-# activate CONTENDER ("" for none): one jump from the base chain.
-activate() {
-	local new=$1 old=$ACTIVE ok=0
-	[ "$(kind_of "$new")" = none ] && new=""
-	[ "$new" = "$old" ] && return 0
-	if [ -n "$old" ] && [ "$(kind_of "$old")" = nft ]; then
-		nft flush chain ip bench pre || ok=1
-		old=""
+# jump TO: make the base chain's only rule a jump to TO ("": none; a chain
+# of the xt table; nft:CHAIN in table ip bench), in one nft transaction.
+# (iptables-nft-restore would first fetch and parse every rule of the
+# table: seconds per switch under emulation.)
+JUMP=""
+jump() {
+	local to=$1 cmd
+	[ "$to" = "$JUMP" ] && return 0
+	cmd="flush chain ip $XT_TABLE PREROUTING"
+	[ "$NFT_TABLE" = 1 ] && cmd+="; flush chain ip bench pre"
+	case $to in
+	"") ;;
+	nft:*) cmd+="; add rule ip bench pre jump ${to#nft:}" ;;
+	*) cmd+="; add rule ip $XT_TABLE PREROUTING jump $to" ;;
+	esac
+	if ! nft "$cmd"; then
+		log "jump to '$to' failed"
+		return 1
 	fi
-	if [ -n "$new$old" ] && [ "$(kind_of "$new")" != nft ]; then
-		{
-			echo "*$XT_TABLE"
-			[ -n "$old" ] && echo "-D PREROUTING -j $(chain_of "$old")"
-			[ -n "$new" ] && echo "-A PREROUTING -j $(chain_of "$new")"
-			echo COMMIT
-		} | $IPTR --noflush || ok=1
-	elif [ -n "$old" ]; then
-		echo -e "*$XT_TABLE\n-D PREROUTING -j $(chain_of "$old")\nCOMMIT" |
-			$IPTR --noflush || ok=1
-	fi
-	if [ "$(kind_of "$new")" = nft ]; then
-		nft add rule ip bench pre jump C_nft || ok=1
-	fi
-	ACTIVE=$new
-	return $ok
+	JUMP=$to
 }
 
-# Prefill jumps to P_recent instead of C_recent.
+# activate CONTENDER (none: no rule)
+activate() {
+	case $(kind_of "${1:-none}") in
+	none) jump "" ;;
+	nft) jump nft:C_nft ;;
+	*) jump "$(chain_of "$1")" ;;
+	esac
+}
+
+# activate_prefill CONTENDER: its fill chain
 activate_prefill() {
-	if [ "$1" = recent ]; then
-		activate ""
-		echo -e "*$XT_TABLE\n-A PREROUTING -j P_recent\nCOMMIT" | $IPTR --noflush
-		ACTIVE=P_recent_
-		return
-	fi
-	activate "$1"
+	case $(kind_of "$1") in
+	nft) jump nft:P_nft ;;
+	*) jump "$(pchain_of "$1")" ;;
+	esac
 }
 
 deactivate_all() {
-	if [ "$ACTIVE" = P_recent_ ]; then
-		echo -e "*$XT_TABLE\n-D PREROUTING -j P_recent\nCOMMIT" | $IPTR --noflush
-		ACTIVE=""
-	fi
-	activate ""
+	jump ""
 }
 
 # ---- memory snapshots -----------------------------------------------------
@@ -392,8 +453,14 @@ quiesce() {
 # sources with only that contender active, between two memory snapshots.
 # Then every round measures every contender once, in a rotating order.
 do_phase() {
-	local phase=$1 n=$2 list c r i k rot tag memdir
-	if [ "$phase" = A ]; then list=$BENCH_A; else list=$BENCH_B; fi
+	local phase=$1 n=$2 list="" c r i k rot tag memdir
+	for c in $([ "$phase" = A ] && echo "$BENCH_A" || echo "$BENCH_B"); do
+		if [ "$c" = connlimit ] && [ "$n" -gt "$BENCH_CONNLIMIT_MAX" ]; then
+			log "$phase-$n: connlimit left out (> BENCH_CONNLIMIT_MAX sources)"
+			continue
+		fi
+		list+=" $c"
+	done
 	tag=$phase-$n
 	memdir=$BENCH_OUT/mem
 	mkdir -p "$memdir"
@@ -407,14 +474,13 @@ do_phase() {
 	# something (from BENCH_MEM_MIN sources on)
 	local snap=0
 	[ "$n" -ge "$BENCH_MEM_MIN" ] && snap=1
-	pg_setup "$n" "0:$SRC_BASE:$n:seq" || return 1
 	if [ "$phase" = B ] && [ $snap = 1 ]; then
 		# conntrack alone first: its entries are made here, not in a
 		# contender's sweep
 		quiesce
 		mem_snap "$memdir/$tag-conntrack.before"
 		local t0=$EPOCHREALTIME
-		pg_run
+		pg_fill "$SRC_BASE" "$n"
 		echo "$phase $n conntrack $t0 $EPOCHREALTIME $n" >> "$BENCH_OUT/prefill.tsv"
 		quiesce
 		mem_snap "$memdir/$tag-conntrack.after"
@@ -423,10 +489,10 @@ do_phase() {
 	for c in $list; do
 		stateful "$c" || continue
 		[ $snap = 1 ] && quiesce && mem_snap "$memdir/$tag-$c.before"
-		ns_fill_chain "$c" prefill || log "$tag: rule for $c failed"
+		ns_fill_chain "$c" || log "$tag: rules for $c failed"
 		activate_prefill "$c" || log "$tag: activate $c failed"
 		local t0=$EPOCHREALTIME
-		pg_run
+		pg_fill "$SRC_BASE" "$n"
 		echo "$phase $n $c $t0 $EPOCHREALTIME $n" >> "$BENCH_OUT/prefill.tsv"
 		deactivate_all
 		[ $snap = 1 ] && quiesce && mem_snap "$memdir/$tag-$c.after"
@@ -491,11 +557,14 @@ do_perf() { # tag contender
 }
 
 # ---- GC: packet rate while 1M expiring entries are reclaimed --------------
-# The table is filled by one sequential sweep; then traffic from one other
-# source runs while the entries expire and GC (every second) reclaims them.
-# The pkts counter and kernel slab size are sampled about every 100 ms.
+# The table (one rule in raw PREROUTING) is filled by one sequential sweep;
+# then traffic from one other source runs while the entries expire and GC
+# (every second) reclaims them. The expiry must outlast the fill, or early
+# entries go during the fill: by default it is 1.5 times the longest fill
+# of as many sources in phase A, plus 3 s (gc_expire_ms below). The pkts
+# counter and kernel slab size are sampled about every 100 ms.
 do_gc() {
-	local c=$1 r f
+	local c=$1 expire_ms=$2 r f
 	f=$BENCH_OUT/gc/$c.tsv
 	mkdir -p "$BENCH_OUT/gc"
 	ns_dev || return 1
@@ -504,26 +573,26 @@ do_gc() {
 	hashlimit)
 		r="-m hashlimit --hashlimit-name hl --hashlimit-mode srcip --hashlimit-above $BENCH_RATE/sec"
 		r+=" --hashlimit-burst $BENCH_BURST --hashlimit-htable-size $BENCH_SIZE"
-		r+=" --hashlimit-htable-max $BENCH_MAX --hashlimit-htable-expire $BENCH_GC_EXPIRE_MS"
+		r+=" --hashlimit-htable-max $BENCH_MAX --hashlimit-htable-expire $expire_ms"
 		r+=" --hashlimit-htable-gcinterval 1000"
 		;;
 	rw-*)
 		r="-m ratewin --ratewin-name gc $RW_RATE --ratewin-htable-size $BENCH_SIZE"
-		r+=" --ratewin-htable-max $BENCH_MAX --ratewin-htable-expire $BENCH_GC_EXPIRE_MS"
+		r+=" --ratewin-htable-max $BENCH_MAX --ratewin-htable-expire $expire_ms"
 		r+=" --ratewin-htable-gcinterval 1000"
 		;;
 	esac
 	# shellcheck disable=SC2086
 	$IPT -t raw -A PREROUTING $r || { log "gc $c: rule failed"; return 1; }
-	pg_setup "$BENCH_GC_N" "0:$SRC_BASE:$BENCH_GC_N:seq" || return 1
 	local t0=$EPOCHREALTIME
-	pg_run
+	pg_fill "$SRC_BASE" "$BENCH_GC_N" || return 1
 	local t1=$EPOCHREALTIME
 	pg_setup 0 "0:$(((10 << 24) | (200 << 16) | 1)):1" || return 1
 	pg_start
-	echo "# sweep $t0 $t1 $BENCH_GC_N expire_ms $BENCH_GC_EXPIRE_MS" > "$f"
+	echo "# sweep $t0 $t1 $BENCH_GC_N expire_ms $expire_ms" > "$f"
 	local end l slab
-	end=$((${t1%.*} + BENCH_GC_SECS))
+	# until the last entry filled has expired, and BENCH_GC_SECS more
+	end=$((${t1%.*} + expire_ms / 1000 + BENCH_GC_SECS))
 	while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
 		read_sofar
 		slab=0
@@ -540,19 +609,10 @@ do_gc() {
 # ---- scaling: one pktgen thread against two, on distinct sources ----------
 do_scale() {
 	local list=$BENCH_SCALE_CONTENDERS n c r th
-	XT_TABLE=raw
 	ns_dev || return 1
-	{
-		echo "*raw"
-		echo ":PREROUTING ACCEPT [0:0]"
-		for c in $list; do
-			[ "$(kind_of "$c")" = xt ] && echo ":$(chain_of "$c") - [0:0]"
-		done
-		echo ":P_recent - [0:0]"
-		echo COMMIT
-	} | $IPTR || return 1
+	mk_chains raw "$list" || return 1
 	for c in $list; do
-		stateful "$c" && ns_fill_chain "$c" prefill
+		stateful "$c" && ns_fill_chain "$c"
 	done
 	for n in $BENCH_SCALE_SOURCES; do
 		# fill every table with both threads' sources
@@ -612,6 +672,10 @@ write_meta() {
 		echo "iptables=$($IPT --version 2>&1)"
 		echo "nft=$(nft --version 2>&1)"
 		echo "perf=$(perf --version 2>&1 | head -n1)"
+		echo "k=$BENCH_K"
+		echo "fill_threads=$BENCH_FILL_THREADS"
+		echo "sources_B=$BENCH_SOURCES_B"
+		echo "connlimit_max=$BENCH_CONNLIMIT_MAX"
 		echo "rounds=$BENCH_ROUNDS"
 		echo "secs=$BENCH_SECS"
 		echo "settle=$BENCH_SETTLE"
@@ -620,7 +684,6 @@ write_meta() {
 		echo "phase_B=$BENCH_B"
 		echo "rate=$BENCH_RATE"
 		echo "burst=$BENCH_BURST"
-		echo "gc_expire_ms=$BENCH_GC_EXPIRE_MS"
 		echo "gc_n=$BENCH_GC_N"
 		echo "scale_sources=$BENCH_SCALE_SOURCES"
 		for c in none floor hashlimit recent nft rw-rate rw-window connlimit rw-conn rw-all; do
@@ -710,6 +773,7 @@ write_meta
 
 for n in $BENCH_SOURCES; do
 	for ph in $BENCH_PHASES; do
+		[ "$ph" = B ] && [[ " $BENCH_SOURCES_B " != *" $n "* ]] && continue
 		sync_marks
 		t=$EPOCHREALTIME
 		if in_ns phase "$ph" "$n"; then
@@ -720,11 +784,33 @@ for n in $BENCH_SOURCES; do
 		echo "stage phase-$ph-$n $t $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
 	done
 done
+# The GC stage's expiry: BENCH_GC_EXPIRE_MS, else 1.5 x the longest fill of
+# BENCH_GC_N sources by a GC contender in phase A (this run) + 3 s.
+gc_expire_ms() {
+	local ms
+	if [ -n "$BENCH_GC_EXPIRE_MS" ]; then
+		echo "$BENCH_GC_EXPIRE_MS"
+		return
+	fi
+	ms=$(awk -v n="$BENCH_GC_N" -v cs=" $BENCH_GC_CONTENDERS " '
+		$1 == "A" && $2 == n && index(cs, " " $3 " ") {
+			d = $5 - $4; if (d > m) m = d
+		}
+		END { printf "%d", m * 1000 }' "$BENCH_OUT/prefill.tsv")
+	if [ "${ms:-0}" -gt 0 ]; then
+		echo $(((ms * 3 / 2 + 3000 + 999) / 1000 * 1000))
+	else
+		echo 30000
+	fi
+}
+
 if [ "$BENCH_GC" = 1 ]; then
 	sync_marks
+	gc_ms=$(gc_expire_ms)
+	log "gc: expiry $gc_ms ms"
 	for c in $BENCH_GC_CONTENDERS; do
 		t=$EPOCHREALTIME
-		if in_ns gc "$c"; then tap ok "gc sweep: $c"; else tap "not ok" "gc sweep: $c"; fi
+		if in_ns gc "$c" "$gc_ms"; then tap ok "gc sweep: $c"; else tap "not ok" "gc sweep: $c"; fi
 		echo "stage gc-$c $t $EPOCHREALTIME" >> "$BENCH_OUT/stages.txt"
 	done
 fi
