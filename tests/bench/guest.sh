@@ -71,7 +71,7 @@ fi
 : "${BENCH_GC_SECS:=8}"			# after the last entry expired
 : "${BENCH_SCALE:=1}"
 : "${BENCH_SCALE_CONTENDERS:=none hashlimit rw-rate rw-window}"
-: "${BENCH_SCALE_SOURCES:=1 65536}"	# per thread
+: "${BENCH_SCALE_SOURCES:=65536}"	# per thread
 : "${BENCH_SCALE_ROUNDS:=3}"
 : "${BENCH_PERF:=1}"
 : "${BENCH_PERF_AT:=1048576}"		# source counts profiled
