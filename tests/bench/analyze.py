@@ -703,9 +703,13 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
                 ", ".join(nlabel(x) for x in meta.get("sources_B", "").split()) or "all",
                 nlabel(meta["connlimit_max"]) if meta.get("connlimit_max") else "all"))
     if host.get("run_seconds"):
-        L.append("Whole run (build, boot, measurement, analysis): %s s; host load %s at the "
-                 "start, %s at the end." % (host["run_seconds"], host.get("loadavg_start", "?"),
-                                           host.get("loadavg_end", "?")))
+        wait = int(host.get("slot_wait_seconds", "0") or 0)
+        L.append("Whole run (build, boot, measurement, analysis): %d s%s; host load %s at "
+                 "the start, %s at the end." % (
+                     int(host["run_seconds"]) - wait,
+                     " (not counting %d s spent waiting for another VM run to end)" % wait
+                     if wait else "",
+                     host.get("loadavg_start", "?"), host.get("loadavg_end", "?")))
     return "\n".join(L) + "\n"
 
 
@@ -722,6 +726,10 @@ def main():
     clock = "cpu" if HOSTCPU.ok else "wall"
     meta = read_kv(os.path.join(raw, "meta.txt"))
     host = read_kv(os.path.join(outdir, "host.txt"))
+    # tests/vm/run.sh says how long it queued behind other VM runs
+    for l in read_lines(os.path.join(outdir, "vm.txt")):
+        if l.startswith("vm: waited ") and l.endswith("s for a VM slot"):
+            host["slot_wait_seconds"] = l.split()[2][:-1]
     t = throughput(raw)
     summ = summarize(t)
     ns = sorted({n for ph in t.values() for n in ph})
