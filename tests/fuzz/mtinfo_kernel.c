@@ -8,8 +8,10 @@
  *           the match in the first hook, a policy per hook, the error
  *           entry;
  *   nft:    NFT_MSG_NEWRULE in an ip / ip6 table's input chain with a
- *           "match" expression (nft_compat) carrying the raw info, in a
- *           batch, as iptables-nft does;
+ *           "match" expression (nft_compat) carrying the raw info, as
+ *           iptables-nft does, many cases to a batch (each message is
+ *           answered on its own; a refusal aborts the batch, and the
+ *           accepted rules are then committed on their own);
  *
  * and checks that checkentry refuses exactly the invalid ones (EINVAL) and
  * takes the valid ones, validity decided by the ABI rules
@@ -675,59 +677,180 @@ static void pl_rule(struct nlmsghdr *nlh, void *arg)
 	nftnl_rule_free(r);
 }
 
+/*
+ * Many rules in one batch, each with its own sequence number and an ack:
+ * nfnetlink runs every message of a batch even after one has failed and
+ * answers each (then aborts the whole batch), so one batch gives each
+ * case its own checkentry verdict. err[k] gets 0 or the errno of case k.
+ * Returns 0, or the errno of the exchange itself.
+ */
+#define NFT_BATCH_MAX	64
+static char nft_buf[1 << 18];
+
+static int nft_rules_batch(const struct xt_ratewin_mtinfo *info,
+			   const bool *v6, unsigned int n, int *err)
+{
+	struct mnl_nlmsg_batch *batch;
+	uint32_t base;
+	unsigned int k, got = 0;
+	int ret;
+
+	batch = mnl_nlmsg_batch_start(nft_buf, sizeof(nft_buf));
+	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	base = seq;
+	for (k = 0; k < n; k++) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+			mnl_nlmsg_batch_current(batch), NFT_MSG_NEWRULE,
+			v6[k] ? NFPROTO_IPV6 : NFPROTO_IPV4,
+			NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
+
+		pl_rule(nlh, (void *)&info[k]);
+		mnl_nlmsg_batch_next(batch);
+		err[k] = -1;
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(batch),
+				mnl_nlmsg_batch_size(batch));
+	mnl_nlmsg_batch_stop(batch);
+	if (ret < 0)
+		return errno;
+	while (got < n) {
+		struct nlmsghdr *nlh;
+		int len;
+
+		len = (int)mnl_socket_recvfrom(nl, nft_buf, sizeof(nft_buf));
+		if (len < 0)
+			return errno;
+		for (nlh = (void *)nft_buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq < base || nlh->nlmsg_seq >= base + n)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			k = nlh->nlmsg_seq - base;
+			if (err[k] == -1)
+				got++;
+			err[k] = -e->error;
+		}
+	}
+	return 0;
+}
+
+/* Every rule of both chains goes (a rule message without a handle). */
+static int nft_flush_chains(void)
+{
+	int f, err;
+
+	for (f = 0; f < 2; f++) {
+		err = nft_batch(NFT_MSG_DELRULE, f ? NFPROTO_IPV6 : NFPROTO_IPV4,
+				0, pl_rule, NULL);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int run_nft(unsigned long cases)
 {
 	struct tally t = { .path = "nft" };
-	struct xt_ratewin_mtinfo info;
-	unsigned long k;
-	int err, f;
+	struct xt_ratewin_mtinfo info[NFT_BATCH_MAX], keep[NFT_BATCH_MAX];
+	bool v6[NFT_BATCH_MAX], kv6[NFT_BATCH_MAX];
+	int err[NFT_BATCH_MAX], kerr[NFT_BATCH_MAX];
+	unsigned long k = 0, batches = 0;
+	unsigned int n, j, nk;
+	int e, f, one = 1;
 
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		perror("nft: netlink socket");
 		return 2;
 	}
+	/* errors without the request echoed: a batch's answers fit */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	portid = mnl_socket_get_portid(nl);
 	seq = (uint32_t)time(NULL);
 	for (f = 0; f < 2; f++) {
 		uint16_t fam = f ? NFPROTO_IPV6 : NFPROTO_IPV4;
 
-		err = nft_batch(NFT_MSG_NEWTABLE, fam, NLM_F_CREATE, pl_table,
-				NULL);
-		if (!err)
-			err = nft_batch(NFT_MSG_NEWCHAIN, fam, NLM_F_CREATE,
-					pl_chain, NULL);
-		if (err) {
+		e = nft_batch(NFT_MSG_NEWTABLE, fam, NLM_F_CREATE, pl_table,
+			      NULL);
+		if (!e)
+			e = nft_batch(NFT_MSG_NEWCHAIN, fam, NLM_F_CREATE,
+				      pl_chain, NULL);
+		if (e) {
 			printf("# nft: cannot create the IPv%d table and chain:"
-			       " %s\n", f ? 6 : 4, strerror(err));
+			       " %s\n", f ? 6 : 4, strerror(e));
 			return 2;
 		}
 	}
-	for (k = 0; k < cases; k++) {
-		bool v6 = chance(40);
-		uint16_t fam = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-
-		gen_case(&info, v6);
-		err = nft_batch(NFT_MSG_NEWRULE, fam,
-				NLM_F_CREATE | NLM_F_APPEND, pl_rule, &info);
-		judge(&t, &info, v6, err);
-		if (err)
-			continue;
-		send_some(v6);
-		/* no rule in the request: every rule of the chain goes */
-		err = nft_batch(NFT_MSG_DELRULE, fam, 0, pl_rule, NULL);
-		if (err) {
-			printf("# nft: cannot flush the chain: %s\n",
-			       strerror(err));
+	while (k < cases) {
+		/* batches of 1 to NFT_BATCH_MAX cases */
+		n = (unsigned int)(1 + below(NFT_BATCH_MAX));
+		if (n > cases - k)
+			n = (unsigned int)(cases - k);
+		for (j = 0; j < n; j++) {
+			v6[j] = chance(40);
+			gen_case(&info[j], v6[j]);
+		}
+		e = nft_rules_batch(info, v6, n, err);
+		if (e) {
+			printf("# nft: batch of %u rules: %s\n", n, strerror(e));
 			return 2;
+		}
+		batches++;
+		for (j = 0, nk = 0; j < n; j++) {
+			judge(&t, &info[j], v6[j], err[j]);
+			if (!err[j]) {
+				keep[nk] = info[j];
+				kv6[nk++] = v6[j];
+			}
+		}
+		k += n;
+		/*
+		 * One refusal aborts the batch: the accepted rules, on their
+		 * own, must now be committed together; traffic goes through
+		 * them, then they go.
+		 */
+		if (nk && nk < n) {
+			e = nft_rules_batch(keep, kv6, nk, kerr);
+			if (e) {
+				printf("# nft: batch of %u rules: %s\n", nk,
+				       strerror(e));
+				return 2;
+			}
+			for (j = 0; j < nk; j++) {
+				if (!kerr[j])
+					continue;
+				t.wrong++;
+				printf("# WRONG nft IPv%d: accepted in a batch, "
+				       "refused with the other accepted ones: "
+				       "%s\n", kv6[j] ? 6 : 4,
+				       strerror(kerr[j]));
+				hexdump(&keep[j], USER_SIZE);
+			}
+		}
+		if (nk) {
+			send_some(false);
+			send_some(true);
+			e = nft_flush_chains();
+			if (e) {
+				printf("# nft: cannot flush the chains: %s\n",
+				       strerror(e));
+				return 2;
+			}
 		}
 	}
 	for (f = 0; f < 2; f++)
 		nft_batch(NFT_MSG_DELTABLE, f ? NFPROTO_IPV6 : NFPROTO_IPV4, 0,
 			  pl_table, NULL);
 	mnl_socket_close(nl);
-	printf("# nft: %lu cases (%lu valid): %lu accepted, %lu refused, "
-	       "%lu wrong\n", t.cases, t.valid, t.accepted, t.refused, t.wrong);
+	printf("# nft: %lu cases (%lu valid) in %lu batches: %lu accepted, "
+	       "%lu refused, %lu wrong\n", t.cases, t.valid, batches,
+	       t.accepted, t.refused, t.wrong);
 	return t.wrong ? 1 : 0;
 }
 

@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # The kernel's own defence: tests/fuzz/mtinfo_kernel.c submits generated
 # and mutated ratewin matchinfo through the legacy setsockopt path
-# (IPT_SO_SET_REPLACE, IPv4 and IPv6) and through nft_compat (an nft rule
-# with a match expression), 10,000 cases each by default; checkentry must
-# take every valid one and refuse every invalid one with EINVAL (validity
-# by the ABI's rules, tests/fuzz/mtinfo_oracle.h), and the kernel log
-# must stay clean (the harness checks that).
+# (IPT_SO_SET_REPLACE, IPv4 and IPv6, a table replace per case) and
+# through nft_compat (nft rules with a match expression, up to 64 cases to
+# a batch, each answered on its own), 10,000 cases each by default;
+# checkentry must take every valid one and refuse every invalid one with
+# EINVAL (validity by the ABI's rules, tests/fuzz/mtinfo_oracle.h), and
+# the kernel log must stay clean (the harness checks that).
 # Kernel command line xtrw_mtfuzz_cases=N and xtrw_mtfuzz_seed=S change
 # the number of cases per path and the seed (make matchinfo-fuzz).
-# vm-timeout: 900
+# vm-timeout: 300
 # vm-boot: heavy
 . "$(dirname "$0")/lib.sh"
 
