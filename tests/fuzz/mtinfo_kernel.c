@@ -8,14 +8,16 @@
  *           the match in the first hook, a policy per hook, the error
  *           entry;
  *   nft:    NFT_MSG_NEWRULE in an ip / ip6 table's input chain with a
- *           "match" expression (nft_compat) carrying the raw info, in a
- *           batch, as iptables-nft does;
+ *           "match" expression (nft_compat) carrying the raw info, as
+ *           iptables-nft does, up to 256 cases to a batch (each message
+ *           is answered on its own; a refusal aborts the batch, and up
+ *           to 16 of the accepted rules are then committed on their own);
  *
  * and checks that checkentry refuses exactly the invalid ones (EINVAL) and
  * takes the valid ones, validity decided by the ABI rules
  * (tests/fuzz/mtinfo_oracle.h). After a rule is taken, a few UDP datagrams
  * from several loopback sources go through it. Everything happens in a
- * network namespace of its own.
+ * network namespace of its own, so the two paths can run at once.
  *
  *   ratewin_mtfuzz [-n CASES] [-s SEED] [-p legacy|nft|both] [-v]
  *
@@ -56,6 +58,14 @@
 
 static bool verbose;
 static uint64_t rng;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static uint64_t rnd(void)
 {
@@ -371,33 +381,56 @@ static void judge(struct tally *t, const struct xt_ratewin_mtinfo *i,
 
 /* ---- traffic through an accepted rule ---------------------------------- */
 
-static void send_some(bool v6)
+/*
+ * Sockets opened once (in the fuzzer's namespace): IPv4 ones bound to a
+ * few loopback sources, so that several keys are seen, and an IPv6 one.
+ */
+#define SRC4_N	8
+static int sock4[SRC4_N], sock6 = -1;
+static bool socks_open;
+
+static void open_socks(void)
 {
 	unsigned int k;
-	int fd;
 
-	for (k = 0; k < 3; k++) {
-		fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
-		if (fd < 0)
-			return;
-		if (v6) {
-			struct sockaddr_in6 a = { .sin6_family = AF_INET6,
-						  .sin6_port = htons(9) };
+	socks_open = true;
+	for (k = 0; k < SRC4_N; k++) {
+		struct sockaddr_in s = { .sin_family = AF_INET };
 
-			a.sin6_addr = in6addr_loopback;
-			sendto(fd, "x", 1, MSG_DONTWAIT, (void *)&a, sizeof(a));
-		} else {
-			struct sockaddr_in s = { .sin_family = AF_INET }, a = {
-				.sin_family = AF_INET, .sin_port = htons(9),
-				.sin_addr.s_addr = htonl(0x7f000001) };
-
-			s.sin_addr.s_addr = htonl(0x7f000000 |
-						  (uint32_t)(1 + below(200)));
-			if (!bind(fd, (void *)&s, sizeof(s)))
-				sendto(fd, "x", 1, MSG_DONTWAIT, (void *)&a,
-				       sizeof(a));
+		sock4[k] = socket(AF_INET, SOCK_DGRAM, 0);
+		s.sin_addr.s_addr = htonl(0x7f000000 |
+					  (uint32_t)(1 + below(200)));
+		if (sock4[k] >= 0 && bind(sock4[k], (void *)&s, sizeof(s))) {
+			close(sock4[k]);
+			sock4[k] = -1;
 		}
-		close(fd);
+	}
+	sock6 = socket(AF_INET6, SOCK_DGRAM, 0);
+}
+
+static void send_some(bool v6)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(9) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(0x7f000001) };
+	unsigned int k;
+
+	if (!socks_open)
+		open_socks();
+	a6.sin6_addr = in6addr_loopback;
+	for (k = 0; k < 3; k++) {
+		int fd = v6 ? sock6 : sock4[below(SRC4_N)];
+
+		if (fd < 0)
+			continue;
+		if (v6)
+			sendto(fd, "x", 1, MSG_DONTWAIT, (void *)&a6,
+			       sizeof(a6));
+		else
+			sendto(fd, "x", 1, MSG_DONTWAIT, (void *)&a4,
+			       sizeof(a4));
 	}
 }
 
@@ -464,6 +497,9 @@ static size_t put_entry(struct blob *b, bool v6,
 
 struct legacy {
 	int fd[2];		/* IPv4, IPv6 raw sockets */
+	/* the table as the last replace left it (asked once) */
+	unsigned int valid_hooks[2], num_entries[2];
+	bool known[2];
 };
 
 /* Replace filter with [rule,] a policy per hook and the error entry. */
@@ -483,11 +519,19 @@ static int legacy_replace(struct legacy *L, bool v6,
 	void *counters;
 	int rc, err;
 
-	memset(&gi, 0, sizeof(gi));
-	strcpy(gi.name, "filter");
-	if (getsockopt(L->fd[v6], lvl, v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO,
-		       &gi, &gl))
-		return -errno;
+	if (!L->known[v6]) {
+		memset(&gi, 0, sizeof(gi));
+		strcpy(gi.name, "filter");
+		if (getsockopt(L->fd[v6], lvl,
+			       v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO,
+			       &gi, &gl))
+			return -errno;
+		L->valid_hooks[v6] = gi.valid_hooks;
+		L->num_entries[v6] = gi.num_entries;
+		L->known[v6] = true;
+	}
+	gi.valid_hooks = L->valid_hooks[v6];
+	gi.num_entries = L->num_entries[v6];
 
 	put(&b, hdr);
 	for (h = 0; h < NF_INET_NUMHOOKS; h++) {
@@ -535,6 +579,8 @@ static int legacy_replace(struct legacy *L, bool v6,
 			v6 ? IP6T_SO_SET_REPLACE : IPT_SO_SET_REPLACE, b.p,
 			(socklen_t)b.n);
 	err = rc ? errno : 0;
+	if (!rc)
+		L->num_entries[v6] = n;
 	free(counters);
 	free(b.p);
 	return err;
@@ -543,7 +589,8 @@ static int legacy_replace(struct legacy *L, bool v6,
 static int run_legacy(unsigned long cases)
 {
 	struct tally t = { .path = "legacy" };
-	struct legacy L;
+	struct legacy L = { .known = { false, false } };
+	double t0 = now_s();
 	struct xt_ratewin_mtinfo info;
 	unsigned long k;
 	int err;
@@ -582,7 +629,8 @@ static int run_legacy(unsigned long cases)
 	close(L.fd[0]);
 	close(L.fd[1]);
 	printf("# legacy: %lu cases (%lu valid): %lu accepted, %lu refused, "
-	       "%lu wrong\n", t.cases, t.valid, t.accepted, t.refused, t.wrong);
+	       "%lu wrong, %.1f s\n", t.cases, t.valid, t.accepted, t.refused,
+	       t.wrong, now_s() - t0);
 	return t.wrong ? 1 : 0;
 }
 
@@ -675,59 +723,233 @@ static void pl_rule(struct nlmsghdr *nlh, void *arg)
 	nftnl_rule_free(r);
 }
 
+/*
+ * Many rules in one batch, each with its own sequence number and an ack:
+ * nfnetlink runs every message of a batch even after one has failed and
+ * answers each (then aborts the whole batch), so one batch gives each
+ * case its own checkentry verdict. err[k] gets 0 or the errno of case k.
+ * Returns 0, or the errno of the exchange itself.
+ */
+#define NFT_BATCH_MAX	256
+#define NFT_RECOMMIT_MAX	16
+static char nft_buf[1 << 18];
+
+static int nft_rules_batch(const struct xt_ratewin_mtinfo *info,
+			   const bool *v6, unsigned int n, int *err)
+{
+	struct mnl_nlmsg_batch *batch;
+	uint32_t base;
+	unsigned int k, got = 0;
+	int ret;
+
+	batch = mnl_nlmsg_batch_start(nft_buf, sizeof(nft_buf));
+	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	base = seq;
+	for (k = 0; k < n; k++) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+			mnl_nlmsg_batch_current(batch), NFT_MSG_NEWRULE,
+			v6[k] ? NFPROTO_IPV6 : NFPROTO_IPV4,
+			NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
+
+		pl_rule(nlh, (void *)&info[k]);
+		mnl_nlmsg_batch_next(batch);
+		err[k] = -1;
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(batch),
+				mnl_nlmsg_batch_size(batch));
+	mnl_nlmsg_batch_stop(batch);
+	if (ret < 0)
+		return errno;
+	while (got < n) {
+		struct nlmsghdr *nlh;
+		int len;
+
+		len = (int)mnl_socket_recvfrom(nl, nft_buf, sizeof(nft_buf));
+		if (len < 0)
+			return errno;
+		for (nlh = (void *)nft_buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq < base || nlh->nlmsg_seq >= base + n)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			k = nlh->nlmsg_seq - base;
+			if (err[k] == -1)
+				got++;
+			err[k] = -e->error;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Every rule of both chains goes (a rule message without a handle), in
+ * one batch.
+ */
+static int nft_flush_chains(void)
+{
+	struct mnl_nlmsg_batch *batch;
+	uint32_t base;
+	unsigned int f, got = 0;
+	int ret, err = 0;
+
+	batch = mnl_nlmsg_batch_start(nft_buf, sizeof(nft_buf));
+	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	base = seq;
+	for (f = 0; f < 2; f++) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+			mnl_nlmsg_batch_current(batch), NFT_MSG_DELRULE,
+			f ? NFPROTO_IPV6 : NFPROTO_IPV4, NLM_F_ACK, seq++);
+
+		pl_rule(nlh, NULL);
+		mnl_nlmsg_batch_next(batch);
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(batch),
+				mnl_nlmsg_batch_size(batch));
+	mnl_nlmsg_batch_stop(batch);
+	if (ret < 0)
+		return errno;
+	while (got < 2) {
+		struct nlmsghdr *nlh;
+		int len;
+
+		len = (int)mnl_socket_recvfrom(nl, nft_buf, sizeof(nft_buf));
+		if (len < 0)
+			return errno;
+		for (nlh = (void *)nft_buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq < base || nlh->nlmsg_seq >= base + 2)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			got++;
+			if (e->error)
+				err = -e->error;
+		}
+	}
+	return err;
+}
+
 static int run_nft(unsigned long cases)
 {
 	struct tally t = { .path = "nft" };
-	struct xt_ratewin_mtinfo info;
-	unsigned long k;
-	int err, f;
+	static struct xt_ratewin_mtinfo info[NFT_BATCH_MAX];
+	struct xt_ratewin_mtinfo keep[NFT_RECOMMIT_MAX];
+	bool v6[NFT_BATCH_MAX], kv6[NFT_RECOMMIT_MAX];
+	int err[NFT_BATCH_MAX], kerr[NFT_RECOMMIT_MAX];
+	unsigned long k = 0, batches = 0, seen;
+	double t0 = now_s();
+	unsigned int n, j, nk, refused;
+	int e, f, one = 1;
 
 	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		perror("nft: netlink socket");
 		return 2;
 	}
+	/* errors without the request echoed: a batch's answers fit */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	portid = mnl_socket_get_portid(nl);
 	seq = (uint32_t)time(NULL);
 	for (f = 0; f < 2; f++) {
 		uint16_t fam = f ? NFPROTO_IPV6 : NFPROTO_IPV4;
 
-		err = nft_batch(NFT_MSG_NEWTABLE, fam, NLM_F_CREATE, pl_table,
-				NULL);
-		if (!err)
-			err = nft_batch(NFT_MSG_NEWCHAIN, fam, NLM_F_CREATE,
-					pl_chain, NULL);
-		if (err) {
+		e = nft_batch(NFT_MSG_NEWTABLE, fam, NLM_F_CREATE, pl_table,
+			      NULL);
+		if (!e)
+			e = nft_batch(NFT_MSG_NEWCHAIN, fam, NLM_F_CREATE,
+				      pl_chain, NULL);
+		if (e) {
 			printf("# nft: cannot create the IPv%d table and chain:"
-			       " %s\n", f ? 6 : 4, strerror(err));
+			       " %s\n", f ? 6 : 4, strerror(e));
 			return 2;
 		}
 	}
-	for (k = 0; k < cases; k++) {
-		bool v6 = chance(40);
-		uint16_t fam = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-
-		gen_case(&info, v6);
-		err = nft_batch(NFT_MSG_NEWRULE, fam,
-				NLM_F_CREATE | NLM_F_APPEND, pl_rule, &info);
-		judge(&t, &info, v6, err);
-		if (err)
-			continue;
-		send_some(v6);
-		/* no rule in the request: every rule of the chain goes */
-		err = nft_batch(NFT_MSG_DELRULE, fam, 0, pl_rule, NULL);
-		if (err) {
-			printf("# nft: cannot flush the chain: %s\n",
-			       strerror(err));
+	while (k < cases) {
+		/* batches of 1 to NFT_BATCH_MAX cases (128 on average) */
+		n = (unsigned int)(1 + below(NFT_BATCH_MAX));
+		if (n > cases - k)
+			n = (unsigned int)(cases - k);
+		for (j = 0; j < n; j++) {
+			v6[j] = chance(40);
+			gen_case(&info[j], v6[j]);
+		}
+		seen = 0;
+		e = nft_rules_batch(info, v6, n, err);
+		if (e) {
+			printf("# nft: batch of %u rules: %s\n", n, strerror(e));
 			return 2;
+		}
+		batches++;
+		for (j = 0, nk = 0, refused = 0; j < n; j++) {
+			refused += !!err[j];
+			judge(&t, &info[j], v6[j], err[j]);
+			/* a sample of the accepted ones: reservoir */
+			if (err[j])
+				continue;
+			seen++;
+			if (nk < NFT_RECOMMIT_MAX) {
+				keep[nk] = info[j];
+				kv6[nk++] = v6[j];
+			} else if (below(seen) < NFT_RECOMMIT_MAX) {
+				unsigned int r = (unsigned int)below(nk);
+
+				keep[r] = info[j];
+				kv6[r] = v6[j];
+			}
+		}
+		k += n;
+		/*
+		 * One refusal aborts the batch: up to NFT_RECOMMIT_MAX of the
+		 * accepted rules, on their own, must now be committed
+		 * together; traffic goes through them, then they go.
+		 */
+		if (nk && refused) {
+			e = nft_rules_batch(keep, kv6, nk, kerr);
+			if (e) {
+				printf("# nft: batch of %u rules: %s\n", nk,
+				       strerror(e));
+				return 2;
+			}
+			for (j = 0; j < nk; j++) {
+				if (!kerr[j])
+					continue;
+				t.wrong++;
+				printf("# WRONG nft IPv%d: accepted in a batch, "
+				       "refused with the other accepted ones: "
+				       "%s\n", kv6[j] ? 6 : 4,
+				       strerror(kerr[j]));
+				hexdump(&keep[j], USER_SIZE);
+			}
+		}
+		if (nk) {
+			send_some(false);
+			send_some(true);
+			e = nft_flush_chains();
+			if (e) {
+				printf("# nft: cannot flush the chains: %s\n",
+				       strerror(e));
+				return 2;
+			}
 		}
 	}
 	for (f = 0; f < 2; f++)
 		nft_batch(NFT_MSG_DELTABLE, f ? NFPROTO_IPV6 : NFPROTO_IPV4, 0,
 			  pl_table, NULL);
 	mnl_socket_close(nl);
-	printf("# nft: %lu cases (%lu valid): %lu accepted, %lu refused, "
-	       "%lu wrong\n", t.cases, t.valid, t.accepted, t.refused, t.wrong);
+	printf("# nft: %lu cases (%lu valid) in %lu batches: %lu accepted, "
+	       "%lu refused, %lu wrong, %.1f s\n", t.cases, t.valid, batches,
+	       t.accepted, t.refused, t.wrong, now_s() - t0);
 	return t.wrong ? 1 : 0;
 }
 
