@@ -727,35 +727,25 @@ static void pl_rule(struct nlmsghdr *nlh, void *arg)
  * Many rules in one batch, each with its own sequence number and an ack:
  * nfnetlink runs every message of a batch even after one has failed and
  * answers each (then aborts the whole batch), so one batch gives each
- * case its own checkentry verdict. err[k] gets 0 or the errno of case k.
- * Returns 0, or the errno of the exchange itself.
+ * case its own checkentry verdict.
  */
 #define NFT_BATCH_MAX	256
 #define NFT_RECOMMIT_MAX	16
 static char nft_buf[1 << 18];
 
-static int nft_rules_batch(const struct xt_ratewin_mtinfo *info,
-			   const bool *v6, unsigned int n, int *err)
+/*
+ * End the batch whose n messages carry the sequence numbers base..base+n-1,
+ * send it and wait for the ack of each: err[k] gets 0 or the errno of
+ * message k. Returns 0, or the errno of the exchange itself.
+ */
+static int nft_batch_acks(struct mnl_nlmsg_batch *batch, uint32_t base,
+			  unsigned int n, int *err)
 {
-	struct mnl_nlmsg_batch *batch;
-	uint32_t base;
 	unsigned int k, got = 0;
 	int ret;
 
-	batch = mnl_nlmsg_batch_start(nft_buf, sizeof(nft_buf));
-	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
-	mnl_nlmsg_batch_next(batch);
-	base = seq;
-	for (k = 0; k < n; k++) {
-		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
-			mnl_nlmsg_batch_current(batch), NFT_MSG_NEWRULE,
-			v6[k] ? NFPROTO_IPV6 : NFPROTO_IPV4,
-			NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
-
-		pl_rule(nlh, (void *)&info[k]);
-		mnl_nlmsg_batch_next(batch);
+	for (k = 0; k < n; k++)
 		err[k] = -1;
-	}
 	nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
 	mnl_nlmsg_batch_next(batch);
 	ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(batch),
@@ -787,6 +777,30 @@ static int nft_rules_batch(const struct xt_ratewin_mtinfo *info,
 	return 0;
 }
 
+/* The n cases as rules, one batch: err[k] gets 0 or the errno of case k. */
+static int nft_rules_batch(const struct xt_ratewin_mtinfo *info,
+			   const bool *v6, unsigned int n, int *err)
+{
+	struct mnl_nlmsg_batch *batch;
+	uint32_t base;
+	unsigned int k;
+
+	batch = mnl_nlmsg_batch_start(nft_buf, sizeof(nft_buf));
+	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
+	mnl_nlmsg_batch_next(batch);
+	base = seq;
+	for (k = 0; k < n; k++) {
+		struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(
+			mnl_nlmsg_batch_current(batch), NFT_MSG_NEWRULE,
+			v6[k] ? NFPROTO_IPV6 : NFPROTO_IPV4,
+			NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, seq++);
+
+		pl_rule(nlh, (void *)&info[k]);
+		mnl_nlmsg_batch_next(batch);
+	}
+	return nft_batch_acks(batch, base, n, err);
+}
+
 /*
  * Every rule of both chains goes (a rule message without a handle), in
  * one batch.
@@ -795,8 +809,8 @@ static int nft_flush_chains(void)
 {
 	struct mnl_nlmsg_batch *batch;
 	uint32_t base;
-	unsigned int f, got = 0;
-	int ret, err = 0;
+	unsigned int f;
+	int ret, err[2];
 
 	batch = mnl_nlmsg_batch_start(nft_buf, sizeof(nft_buf));
 	nftnl_batch_begin(mnl_nlmsg_batch_current(batch), seq++);
@@ -810,34 +824,10 @@ static int nft_flush_chains(void)
 		pl_rule(nlh, NULL);
 		mnl_nlmsg_batch_next(batch);
 	}
-	nftnl_batch_end(mnl_nlmsg_batch_current(batch), seq++);
-	mnl_nlmsg_batch_next(batch);
-	ret = mnl_socket_sendto(nl, mnl_nlmsg_batch_head(batch),
-				mnl_nlmsg_batch_size(batch));
-	mnl_nlmsg_batch_stop(batch);
-	if (ret < 0)
-		return errno;
-	while (got < 2) {
-		struct nlmsghdr *nlh;
-		int len;
-
-		len = (int)mnl_socket_recvfrom(nl, nft_buf, sizeof(nft_buf));
-		if (len < 0)
-			return errno;
-		for (nlh = (void *)nft_buf; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			const struct nlmsgerr *e;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR ||
-			    nlh->nlmsg_seq < base || nlh->nlmsg_seq >= base + 2)
-				continue;
-			e = mnl_nlmsg_get_payload(nlh);
-			got++;
-			if (e->error)
-				err = -e->error;
-		}
-	}
-	return err;
+	ret = nft_batch_acks(batch, base, 2, err);
+	if (ret)
+		return ret;
+	return err[1] ? err[1] : err[0];
 }
 
 static int run_nft(unsigned long cases)
