@@ -46,6 +46,16 @@ add_counts() {
 	read -r p f s < "$1" || return 1
 	P=$((P + p)) F=$((F + f)) S=$((S + s))
 }
+# run_counts FILE RC DESC: add the counts a run wrote to FILE; when RC is
+# not 0, DESC is a failure, and counted as one should the counts show none
+# (a run that failed never ends as 0 failed). Returns RC's truth.
+run_counts() {
+	[ -s "$1" ] && add_counts "$1"
+	[ "$2" -eq 0 ] && return 0
+	FAILED+=("$3")
+	[ -s "$1" ] && [ "$(cut -d' ' -f2 "$1")" -gt 0 ] || F=$((F + 1))
+	return 1
+}
 finish() {
 	local el=$(($(date +%s) - T0))
 	echo
@@ -172,33 +182,28 @@ main() {
 		done
 		for ((i = 0; i < nb; i++)); do
 			b=${names[$i]}
-			rm -f "$TMP/vm.$b.counts"
-			local -a pre=()
-			[ "$b" = heavy ] && [ "$nb" -gt 1 ] && pre=(nice -n 10)
-			# shellcheck disable=SC2086
+			rm -f "$TMP/vm.$b.counts" "$TMP/vm.$b.rc"
+			local -a pre=() tag=(cat)
 			if [ "$nb" -gt 1 ]; then
-				"${pre[@]}" "$RUN" --no-build --counts "$TMP/vm.$b.counts" ${group[$b]} \
-					> >(sed -u "s/^/[$b] /") 2>&1 &
-			else
-				"$RUN" --no-build --counts "$TMP/vm.$b.counts" ${group[$b]} &
+				tag=(sed -u "s/^/[$b] /")
+				[ "$b" = heavy ] && pre=(nice -n 10)
 			fi
+			# the pipeline ends with its last line printed; the boot's
+			# exit status goes through a file
+			# shellcheck disable=SC2086
+			{
+				"${pre[@]}" "$RUN" --no-build --counts "$TMP/vm.$b.counts" ${group[$b]}
+				echo $? > "$TMP/vm.$b.rc"
+			} 2>&1 | "${tag[@]}" &
 			pids+=($!)
 		done
 		for ((i = 0; i < nb; i++)); do
 			b=${names[$i]}
 			wait "${pids[$i]}"
-			rc=$?
-			[ -s "$TMP/vm.$b.counts" ] && add_counts "$TMP/vm.$b.counts"
-			if [ $rc -ne 0 ]; then
+			rc=$(cat "$TMP/vm.$b.rc" 2> /dev/null) || rc=1
+			run_counts "$TMP/vm.$b.counts" "$rc" "VM boot $b (harness exit $rc)" ||
 				vmrc=$rc
-				FAILED+=("VM boot $b (harness exit $rc)")
-				# Never let a failed run end as 0 failed.
-				[ -s "$TMP/vm.$b.counts" ] && [ "$(cut -d' ' -f2 "$TMP/vm.$b.counts")" -gt 0 ] ||
-					F=$((F + 1))
-			fi
 		done
-		# the prefixing seds end with their boots; let them flush
-		sleep 0.2
 	fi
 
 	# The harness has to judge the self-check boot "kernel reported a
@@ -236,12 +241,7 @@ main() {
 		rm -f "$TMP/install.counts"
 		"${MAKE[@]}" check-install COUNTS="$TMP/install.counts"
 		irc=$?
-		[ -s "$TMP/install.counts" ] && add_counts "$TMP/install.counts"
-		if [ $irc -ne 0 ]; then
-			FAILED+=("install checks (make check-install)")
-			[ -s "$TMP/install.counts" ] && [ "$(cut -d' ' -f2 "$TMP/install.counts")" -gt 0 ] ||
-				F=$((F + 1))
-		fi
+		run_counts "$TMP/install.counts" "$irc" "install checks (make check-install)"
 	fi
 
 	[ $irc -eq 0 ] || vmrc=1
