@@ -77,20 +77,21 @@ in_ns "$NS" "$IPT" -w -F INPUT
 
 # ---- the wrap ----
 
-# jiffies (64 bits) from /proc/timer_list, uptime, and HZ measured
-read -r J0 U0 < <(python3 - <<'EOF'
-import re, time
+# j(): jiffies (64 bits) from /proc/timer_list, for the Python snippets
+JIFFIES_PY='import re
 def j():
     with open("/proc/timer_list") as f:
         for line in f:
             m = re.match(r"jiffies: (\d+)", line)
             if m:
                 return int(m.group(1))
+'
+
+# jiffies, uptime, and HZ measured
+read -r J0 U0 < <(python3 -c "$JIFFIES_PY"'
 with open("/proc/uptime") as f:
     up = float(f.read().split()[0])
-print(j(), up)
-EOF
-)
+print(j(), up)')
 # Past the wrap (a full make check gets here after it): nothing to wait
 # for, and no need to measure HZ.
 if [ "$J0" -ge 4294967296 ]; then
@@ -98,21 +99,13 @@ if [ "$J0" -ge 4294967296 ]; then
 		"the wrap is past (jiffies $J0 at uptime $U0 s); it needs its own boot: make jiffies-wrap"
 	ksft_exit
 fi
-HZ=$(python3 - <<'EOF'
-import re, time
-def j():
-    with open("/proc/timer_list") as f:
-        for line in f:
-            m = re.match(r"jiffies: (\d+)", line)
-            if m:
-                return int(m.group(1))
+HZ=$(python3 -c "$JIFFIES_PY"'
+import time
 a, t = j(), time.monotonic()
 time.sleep(2)
 b, u = j(), time.monotonic()
 hz = (b - a) / (u - t)
-print(min((100, 250, 300, 1000), key=lambda h: abs(h - hz)))
-EOF
-)
+print(min((100, 250, 300, 1000), key=lambda h: abs(h - hz)))')
 info "jiffies $J0 at uptime $U0 s, HZ $HZ"
 WRAP_IN=$(awk -v j="$J0" -v hz="$HZ" 'BEGIN { printf "%.1f", (4294967296 - j) / hz }')
 info "the low 32 bits of jiffies wrap in $WRAP_IN s"
@@ -143,14 +136,8 @@ rules() {
 # scenario: sends on a fixed schedule; prints the jiffies seen before the
 # gap and after it, then "table admitted over" per table.
 scenario() {
-	in_ns "$NS" python3 - <<'EOF'
-import re, socket, time
-def j():
-    with open("/proc/timer_list") as f:
-        for line in f:
-            m = re.match(r"jiffies: (\d+)", line)
-            if m:
-                return int(m.group(1))
+	in_ns "$NS" python3 -c "$JIFFIES_PY"'
+import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 t0 = time.monotonic()
 for at in (0, 0.5, 1, 1.5, 5, "before", 11, 11.5, 12, 12.5, "after"):
@@ -166,8 +153,7 @@ for name in ("w", "b", "l", "d"):
     with open("/proc/net/xt_ratewin/" + name) as f:
         e = [l for l in f if not l.startswith("#")][0]
     kv = dict(x.split("=", 1) for x in e.split())
-    print(name, kv["admitted"], kv["over"])
-EOF
+    print(name, kv["admitted"], kv["over"])'
 }
 
 WANT="w 6 3
@@ -189,12 +175,8 @@ judge() {
 }
 
 jiffies_now() {
-	python3 -c '
-import re
-for line in open("/proc/timer_list"):
-    m = re.match(r"jiffies: (\d+)", line)
-    if m:
-        print(m.group(1)); break'
+	python3 -c "$JIFFIES_PY"'
+print(j())'
 }
 
 A=$(mktemp)
