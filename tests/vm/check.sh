@@ -67,8 +67,10 @@ finish() {
 }
 
 # ---- which suites ----
+# suite_tag SUITE NAME: the value of "# vm-NAME: VALUE" in the suite's
+# header (the comment lines before its first command).
 suite_tag() {
-	sed -n "1,30s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" "tests/selftests/$1.sh" | head -n1
+	sed -n "/^[^#]/q; s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" "tests/selftests/$1.sh" | head -n1
 }
 resolve() {
 	local want=${1##*/} f n
@@ -159,9 +161,10 @@ main() {
 	# ---- the suites: boots side by side ----
 	# A suite's "# vm-boot: NAME" puts it in boot NAME (default: main);
 	# the boots run at the same time, so the wall time is the longest
-	# boot's, not the sum. "heavy" holds the suites that keep both vCPUs
-	# busy (floods, fuzzers, stress) and runs niced, so the timing-bound
-	# suites of the other boots get the host's cores when they need them.
+	# boot's, not the sum. Boots named heavy* hold the suites that keep
+	# both vCPUs busy (floods, fuzzers, stress) and run niced, so the
+	# timing-bound suites of the other boots get the host's cores when
+	# they need them.
 	# VM_BOOTS=1 puts every suite in one boot.
 	vmrc=0
 	if [ ${#REG[@]} -gt 0 ]; then
@@ -186,7 +189,7 @@ main() {
 			local -a pre=() tag=(cat)
 			if [ "$nb" -gt 1 ]; then
 				tag=(sed -u "s/^/[$b] /")
-				[ "$b" = heavy ] && pre=(nice -n 10)
+				[[ $b == heavy* ]] && pre=(nice -n 10)
 			fi
 			# the pipeline ends with its last line printed; the boot's
 			# exit status goes through a file

@@ -128,8 +128,8 @@ resolve_suite() {
 declare -A SCRIPT_PATH=()
 
 # Value of a "# vm-<tag>: value" header line of a suite.
-suite_tag() {
-	sed -n "1,30s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" \
+suite_tag() {	# suite name: "# vm-NAME: VALUE" of its header
+	sed -n "/^[^#]/q; s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" \
 		"${SCRIPT_PATH[$1]:-$SRC/tests/selftests/$1.sh}" | head -n1
 }
 
