@@ -5,6 +5,7 @@
 # on both backends and IPv6; in byte mode it admits what the exact bucket
 # allows.
 # vm-timeout: 240
+# vm-boot: wrap
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/traffic.sh"
 require_root

@@ -3,6 +3,7 @@
 # conn-above: N connections held open pass, the next is refused, closing
 # one lets a new one in. IPv4 and IPv6, both backends.
 # vm-timeout: 240
+# vm-boot: wrap
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/traffic.sh"
 require_root

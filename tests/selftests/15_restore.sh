@@ -4,6 +4,7 @@
 # the new limit on the next packet; iptables and ip6tables rules with one
 # name share one table.
 # vm-timeout: 240
+# vm-boot: wrap
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/traffic.sh"
 require_root

@@ -7,7 +7,7 @@
 # flushing during a flood; files and namespaces coming and going; who may
 # read and write; a user namespace's root owning its files.
 # vm-timeout: 900
-# vm-boot: heavy
+# vm-boot: heavy-proc
 . "$(dirname "$0")/lib.sh"
 require_root
 checktool "python3 --version" "run without python3"

@@ -9,10 +9,11 @@
 # burst 3; nine packets each over 12.5 s) runs once well before the wrap
 # and once with the wrap between its two halves, and must give the same
 # decisions, the expected ones, both times.
-# The wrap part needs the suite to start before ~250 s of uptime: make
-# check gives it a boot of its own ("vm-boot: wrap", beside the others),
-# as does make jiffies-wrap (about 6 minutes: it waits for the wrap);
-# started later, it skips that part and says so.
+# The wrap part needs the suite to start before ~250 s of uptime: in make
+# check it runs in boot "wrap" (beside the others) after a few short
+# suites that fill the wait; make jiffies-wrap gives it a boot of its own
+# (about 6 minutes: it waits for the wrap). Started later, it skips that
+# part and says so.
 # vm-timeout: 420
 # vm-boot: wrap
 . "$(dirname "$0")/lib.sh"
