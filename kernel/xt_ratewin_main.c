@@ -440,13 +440,22 @@ static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	u32 now = rw_now(), conns = 0;
 	struct rw_entry *e;
 	struct rw_key k;
-	bool admitted;
+	bool admitted, bh;
 	int tries = 0;
 
 	if (unlikely(!rw_key_from_skb(&k, c, skb, par))) {
 		par->hotdrop = true;
 		return false;
 	}
+	/*
+	 * Entry locks are taken in softirq. x_tables and the receive path
+	 * call us with softirqs off; nf_tables does not where the hook runs
+	 * in process context (OUTPUT of a local socket): turn them off here,
+	 * or a softirq on this CPU could spin on the lock we hold.
+	 */
+	bh = !softirq_count();
+	if (unlikely(bh))
+		local_bh_disable();
 again:
 	e = rw_get(t, c, &k, now, GFP_ATOMIC);
 	if (unlikely(!e)) {
@@ -487,6 +496,8 @@ again:
 		e->over++;
 	raw_spin_unlock(&e->lock);
 out:
+	if (unlikely(bh))
+		local_bh_enable();
 	return (info->flags & XT_RATEWIN_F_UPTO) ? admitted : !admitted;
 }
 
