@@ -47,15 +47,26 @@ struct rw_net *rw_pernet(struct net *net)
  * past its elasticity, so the cheaper hash is the better trade here.
  */
 
-static inline u32 rw_hash_words(const u32 *w, u8 words, u8 family, u32 seed)
+static noinline u32 rw_hash_words_long(const u32 *w, u8 words, u32 seed)
 {
-	/* one address (srcip, the common key): jhash2 unrolled, same value */
-	if (words == 4)
-		return jhash2(w, 4, seed ^ family);
-	return jhash2(w, words, seed ^ family);
+	return jhash2(w, words, seed);
 }
 
-static u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
+static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
+					 u32 seed)
+{
+	/*
+	 * One address whose other words are zero (an IPv4 address, the
+	 * common key): one word to mix, inline. A function of the key words
+	 * like the other, so keys and entries hash alike.
+	 */
+	if (words == 4 && !(w[1] | w[2] | w[3]))
+		return jhash_1word(w[0], seed ^ family);
+	return rw_hash_words_long(w, words, seed ^ family);
+}
+
+/* inlined into the lookup (and out of line for rhashtable's rehash) */
+static __always_inline u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
 {
 	const struct rw_key *k = data;
 
