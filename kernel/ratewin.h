@@ -7,6 +7,8 @@
 #define _RATEWIN_H
 
 #include <linux/atomic.h>
+#include <linux/bit_spinlock.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/spinlock.h>
@@ -18,6 +20,7 @@
 
 /* Entry flags (rw_entry.flags); RW_S_* from ratewin_algo.h use the low bits */
 enum {
+	RW_E_LOCKED	= 1 << 4,	/* the entry lock: rw_entry_lock() */
 	RW_E_CONN	= 1 << 6,	/* has a connection list */
 	RW_E_DEAD	= 1 << 7,	/* unlinked: retry the lookup */
 };
@@ -52,11 +55,15 @@ struct rw_cfg {
  */
 struct rw_entry {
 	struct rhash_head	node;
-	raw_spinlock_t		lock;
-	u8			family;
-	u8			key_words;
-	u8			gen;		/* cfg generation of the layout */
-	u8			flags;		/* RW_S_*, RW_E_* */
+	union {
+		unsigned long	lockword;	/* for rw_entry_lock() */
+		struct {
+			u8	family;
+			u8	key_words;
+			u8	gen;		/* cfg generation of the layout */
+			u8	flags;		/* RW_S_*, RW_E_* */
+		};
+	};
 	union {
 		struct {
 			u64	admitted;
@@ -67,6 +74,56 @@ struct rw_entry {
 	struct rw_state		st;
 	u32			key[];
 };
+
+/*
+ * The entry lock: bit RW_E_LOCKED of flags, a bit spinlock in the word the
+ * flags share with the entry's other small fields. Taking and releasing it
+ * are inline: on the packet path the calls to the spinlock functions cost
+ * more than the rest of a warm hit. It protects its whole word (the other
+ * fields there are fixed, or flags changed under it), so it is released
+ * with a plain store. Lockdep sees it through rw_entry_lock_map, as it
+ * sees rhashtable's bucket bit locks. Softirqs must be off (they are on
+ * the packet path; the _bh forms elsewhere).
+ */
+#ifdef __LITTLE_ENDIAN
+#define RW_E_LOCK_NR	(3 * BITS_PER_BYTE + 4)		/* flags: byte 3 */
+#else
+#define RW_E_LOCK_NR	(BITS_PER_LONG - 4 * BITS_PER_BYTE + 4)
+#endif
+
+extern struct lockdep_map rw_entry_lock_map;
+
+static __always_inline void rw_entry_lock(struct rw_entry *e)
+{
+	bit_spin_lock(RW_E_LOCK_NR, &e->lockword);
+	lock_map_acquire(&rw_entry_lock_map);
+}
+
+static __always_inline bool rw_entry_trylock(struct rw_entry *e)
+{
+	if (!bit_spin_trylock(RW_E_LOCK_NR, &e->lockword))
+		return false;
+	lock_map_acquire_try(&rw_entry_lock_map);
+	return true;
+}
+
+static __always_inline void rw_entry_unlock(struct rw_entry *e)
+{
+	lock_map_release(&rw_entry_lock_map);
+	__bit_spin_unlock(RW_E_LOCK_NR, &e->lockword);
+}
+
+static inline void rw_entry_lock_bh(struct rw_entry *e)
+{
+	local_bh_disable();
+	rw_entry_lock(e);
+}
+
+static inline void rw_entry_unlock_bh(struct rw_entry *e)
+{
+	rw_entry_unlock(e);
+	local_bh_enable();
+}
 
 struct rw_net;
 

@@ -47,6 +47,9 @@ typedef uint64_t u64;
 #ifndef __always_inline
 #define __always_inline	inline	/* userspace tests: a hint is enough */
 #endif
+#ifndef noinline
+#define noinline	inline	/* userspace tests: the compiler decides */
+#endif
 #include <linux/netfilter/xt_ratewin.h>
 static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
 {
@@ -371,19 +374,14 @@ static inline void rw_win_migrate(void *dst, const struct rw_limits *nl,
 	}
 }
 
-static inline void rw_bucket_refill(struct rw_state *st,
-				    const struct rw_limits *lim, u32 now)
+/* rw_bucket_refill() once time has passed and the bucket is not full. */
+static noinline void rw_bucket_refill_time(struct rw_state *st,
+					   const struct rw_limits *lim,
+					   u32 elapsed)
 {
-	u32 elapsed = now - st->last, rem;
+	u32 rem;
 	u64 frac, units;
 
-	/* full, or above a burst that a changed rule lowered */
-	if (st->tokens >= lim->burst_fp) {
-		st->tokens = lim->burst_fp;
-		return;
-	}
-	if (!elapsed)
-		return;
 	if (elapsed >= lim->fill_j && lim->fill_j != U32_MAX) {
 		st->tokens = lim->burst_fp;
 		return;
@@ -408,6 +406,26 @@ static inline void rw_bucket_refill(struct rw_state *st,
 	st->tokens += div_u64((u64)rem << RW_FP_SHIFT, lim->period_j);
 }
 
+/*
+ * Refill the bucket up to now. Inline for the packet path's common cases
+ * (the bucket is full, or no jiffy has passed since the last packet); the
+ * arithmetic is out of line.
+ */
+static __always_inline void rw_bucket_refill(struct rw_state *st,
+					     const struct rw_limits *lim,
+					     u32 now)
+{
+	u32 elapsed = now - st->last;
+
+	/* full, or above a burst that a changed rule lowered */
+	if (st->tokens >= lim->burst_fp) {
+		st->tokens = lim->burst_fp;
+		return;
+	}
+	if (elapsed)
+		rw_bucket_refill_time(st, lim, elapsed);
+}
+
 static inline bool rw_banned(const struct rw_state *st, u8 sflags,
 			     const struct rw_limits *lim, u32 now)
 {
@@ -425,8 +443,9 @@ static inline u64 rw_cost(const struct rw_limits *lim, u32 len)
  * Bring an entry's state up to now without deciding anything: refill the
  * bucket, drop expired window events and an expired ban.
  */
-static inline void rw_refresh(struct rw_state *st, u8 *sflags, void *win,
-			      const struct rw_limits *lim, u32 now)
+static __always_inline void rw_refresh(struct rw_state *st, u8 *sflags,
+				       void *win, const struct rw_limits *lim,
+				       u32 now)
 {
 	if (lim->flags & XT_RATEWIN_F_RATE)
 		rw_bucket_refill(st, lim, now);
@@ -445,9 +464,9 @@ static inline void rw_refresh(struct rw_state *st, u8 *sflags, void *win,
  * enters the window with count-all, and a ban starts (or restarts, with
  * count-all).
  */
-static inline bool rw_decide(struct rw_state *st, u8 *sflags, void *win,
-			     const struct rw_limits *lim, u32 now, u64 cost,
-			     u32 conns)
+static __always_inline bool rw_decide(struct rw_state *st, u8 *sflags,
+				      void *win, const struct rw_limits *lim,
+				      u32 now, u64 cost, u32 conns)
 {
 	bool banned, ok;
 

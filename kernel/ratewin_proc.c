@@ -107,15 +107,15 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	u32 now;
 
 	BUILD_BUG_ON(sizeof(winbuf) < sizeof(struct rw_slots));
-	raw_spin_lock_bh(&e->lock);
+	rw_entry_lock_bh(e);
 	if (e->flags & RW_E_DEAD) {
-		raw_spin_unlock_bh(&e->lock);
+		rw_entry_unlock_bh(e);
 		return false;
 	}
 	now = rw_now();
 	c = rw_entry_cfg(t, e);
 	st = e->st;
-	flags = e->flags;
+	flags = e->flags & ~RW_E_LOCKED;
 	if (c->win_off) {
 		win = winbuf;
 		memcpy(win, rw_entry_win(e, c),
@@ -128,7 +128,7 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	sn->admitted = e->admitted;
 	sn->over = e->over;
 	l = rw_entry_conns(e);
-	raw_spin_unlock_bh(&e->lock);
+	rw_entry_unlock_bh(e);
 
 	/* the rest works on the copies: the entry stays as it is */
 	v6 = sn->family == NFPROTO_IPV6;

@@ -33,6 +33,9 @@ MODULE_ALIAS("ip6t_ratewin");
 
 static unsigned int rw_net_id __read_mostly;
 
+/* every entry lock is one lock class to lockdep (see rw_entry_lock()) */
+struct lockdep_map rw_entry_lock_map;
+
 struct rw_net *rw_pernet(struct net *net)
 {
 	return net_generic(net, rw_net_id);
@@ -47,15 +50,26 @@ struct rw_net *rw_pernet(struct net *net)
  * past its elasticity, so the cheaper hash is the better trade here.
  */
 
-static inline u32 rw_hash_words(const u32 *w, u8 words, u8 family, u32 seed)
+static noinline u32 rw_hash_words_long(const u32 *w, u8 words, u32 seed)
 {
-	/* one address (srcip, the common key): jhash2 unrolled, same value */
-	if (words == 4)
-		return jhash2(w, 4, seed ^ family);
-	return jhash2(w, words, seed ^ family);
+	return jhash2(w, words, seed);
 }
 
-static u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
+static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
+					 u32 seed)
+{
+	/*
+	 * One address whose other words are zero (an IPv4 address, the
+	 * common key): one word to mix, inline. A function of the key words
+	 * like the other, so keys and entries hash alike.
+	 */
+	if (words == 4 && !(w[1] | w[2] | w[3]))
+		return jhash_1word(w[0], seed ^ family);
+	return rw_hash_words_long(w, words, seed ^ family);
+}
+
+/* inlined into the lookup (and out of line for rhashtable's rehash) */
+static __always_inline u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
 {
 	const struct rw_key *k = data;
 
@@ -104,7 +118,6 @@ static struct rw_entry *rw_entry_alloc(const struct rw_cfg *c,
 	if (!e)
 		return NULL;
 	memset(e, 0, c->size);
-	raw_spin_lock_init(&e->lock);
 	e->family = k->family;
 	e->key_words = k->words;
 	e->gen = c->gen;
@@ -201,10 +214,10 @@ static bool rw_entry_gc(struct xt_ratewin_tbl *t, struct rw_entry *e,
 			return false;
 	}
 	if (trylock) {
-		if (!raw_spin_trylock(&e->lock))
+		if (!rw_entry_trylock(e))
 			return false;
 	} else {
-		raw_spin_lock(&e->lock);
+		rw_entry_lock(e);
 	}
 	if (e->flags & RW_E_DEAD)
 		goto out;
@@ -223,7 +236,7 @@ static bool rw_entry_gc(struct xt_ratewin_tbl *t, struct rw_entry *e,
 		reclaim = true;
 	}
 out:
-	raw_spin_unlock(&e->lock);
+	rw_entry_unlock(e);
 	return reclaim;
 }
 
@@ -440,13 +453,22 @@ static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	u32 now = rw_now(), conns = 0;
 	struct rw_entry *e;
 	struct rw_key k;
-	bool admitted;
+	bool admitted, bh;
 	int tries = 0;
 
 	if (unlikely(!rw_key_from_skb(&k, c, skb, par))) {
 		par->hotdrop = true;
 		return false;
 	}
+	/*
+	 * Entry locks are taken in softirq. x_tables and the receive path
+	 * call us with softirqs off; nf_tables does not where the hook runs
+	 * in process context (OUTPUT of a local socket): turn them off here,
+	 * or a softirq on this CPU could spin on the lock we hold.
+	 */
+	bh = !softirq_count();
+	if (unlikely(bh))
+		local_bh_disable();
 again:
 	e = rw_get(t, c, &k, now, GFP_ATOMIC);
 	if (unlikely(!e)) {
@@ -458,9 +480,9 @@ again:
 		conns = rw_conns(xt_net(par), skb, xt_family(par), l,
 				 c->lim.conn_above);
 
-	raw_spin_lock(&e->lock);
+	rw_entry_lock(e);
 	if (unlikely(e->flags & RW_E_DEAD)) {
-		raw_spin_unlock(&e->lock);
+		rw_entry_unlock(e);
 		if (++tries < 4)
 			goto again;
 		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
@@ -475,7 +497,7 @@ again:
 	c = rw_entry_cfg(t, e);
 	if (unlikely(!c)) {
 		/* cannot happen: old-layout entries live only in a migration */
-		raw_spin_unlock(&e->lock);
+		rw_entry_unlock(e);
 		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
 		goto out;
 	}
@@ -485,8 +507,10 @@ again:
 		e->admitted++;
 	else
 		e->over++;
-	raw_spin_unlock(&e->lock);
+	rw_entry_unlock(e);
 out:
+	if (unlikely(bh))
+		local_bh_enable();
 	return (info->flags & XT_RATEWIN_F_UPTO) ? admitted : !admitted;
 }
 
@@ -503,10 +527,10 @@ void rw_table_flush(struct xt_ratewin_tbl *t)
 	while ((e = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(e))
 			continue;	/* -EAGAIN: resized, keep going */
-		raw_spin_lock_bh(&e->lock);
+		rw_entry_lock_bh(e);
 		if (!(e->flags & RW_E_DEAD))
 			rw_entry_unlink(t, e);
-		raw_spin_unlock_bh(&e->lock);
+		rw_entry_unlock_bh(e);
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
@@ -522,12 +546,12 @@ int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	rcu_read_lock();
 	e = rhashtable_lookup(&t->ht, k, rw_params);
 	if (e) {
-		raw_spin_lock_bh(&e->lock);
+		rw_entry_lock_bh(e);
 		if (!(e->flags & RW_E_DEAD)) {
 			rw_entry_unlink(t, e);
 			err = 0;
 		}
-		raw_spin_unlock_bh(&e->lock);
+		rw_entry_unlock_bh(e);
 	}
 	rcu_read_unlock();
 	mutex_unlock(&t->mutex);
@@ -556,7 +580,7 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 		err = -ENOSPC;
 		goto out;
 	}
-	raw_spin_lock(&e->lock);
+	rw_entry_lock(e);
 	if (!(e->flags & RW_E_DEAD)) {
 		u64 cost = rw_cost(&c->lim, 1);
 		void *win;
@@ -574,7 +598,7 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	} else {
 		err = -EAGAIN;
 	}
-	raw_spin_unlock(&e->lock);
+	rw_entry_unlock(e);
 out:
 	local_bh_enable();
 	rcu_read_unlock();
@@ -766,28 +790,29 @@ static int rw_entry_migrate(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	if (!n)
 		return -ENOMEM;
 
-	raw_spin_lock_bh(&e->lock);
+	rw_entry_lock_bh(e);
 	if ((e->flags & RW_E_DEAD) || e->gen == nc->gen) {
-		raw_spin_unlock_bh(&e->lock);
+		rw_entry_unlock_bh(e);
 		rw_entry_free(n);
 		return 0;
 	}
 	now = rw_now();		/* under the lock, as on the packet path */
 	oc = rw_entry_cfg(t, e);
 	n->st = e->st;
-	n->flags = (e->flags & ~RW_E_CONN) | (n->flags & RW_E_CONN);
+	n->flags = (e->flags & ~(RW_E_CONN | RW_E_LOCKED)) |
+		   (n->flags & RW_E_CONN);
 	n->admitted = e->admitted;
 	n->over = e->over;
 	if (oc->win_off && nc->win_off)
 		rw_win_migrate(rw_entry_win(n, nc), &nc->lim,
 			       rw_entry_win(e, oc), &oc->lim, now);
 	if (rhashtable_replace_fast(&t->ht, &e->node, &n->node, rw_params)) {
-		raw_spin_unlock_bh(&e->lock);
+		rw_entry_unlock_bh(e);
 		rw_entry_free(n);
 		return 0;
 	}
 	e->flags |= RW_E_DEAD;
-	raw_spin_unlock_bh(&e->lock);
+	rw_entry_unlock_bh(e);
 
 	/*
 	 * Connections move outside the entry lock (theirs may sleep on RT).
@@ -823,10 +848,10 @@ static void rw_table_migrate(struct xt_ratewin_tbl *t, const struct rw_cfg *nc)
 			continue;
 		if (e->gen != nc->gen && rw_entry_migrate(t, e, nc, now)) {
 			/* out of memory: keep the old state, drop the entry */
-			raw_spin_lock_bh(&e->lock);
+			rw_entry_lock_bh(e);
 			if (!(e->flags & RW_E_DEAD))
 				rw_entry_unlink(t, e);
-			raw_spin_unlock_bh(&e->lock);
+			rw_entry_unlock_bh(e);
 		}
 		if (++batch % 256 == 0) {
 			rhashtable_walk_stop(&iter);
@@ -1106,12 +1131,16 @@ static struct pernet_operations rw_net_ops = {
 
 static int __init ratewin_mt_init(void)
 {
+	static struct lock_class_key entry_lock_key;
 	int err;
 
 	/* a rate-only srcip entry is one cache line: 48 + 16 bytes of key */
-	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
-		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) &&
-		     sizeof(struct rw_entry) != 48);
+	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct rw_entry) != 48);
+	/* the lock bit is bit 4 of flags, byte 3 of the lock word */
+	BUILD_BUG_ON(offsetof(struct rw_entry, flags) -
+		     offsetof(struct rw_entry, lockword) != 3);
+	lockdep_init_map(&rw_entry_lock_map, "xt_ratewin_entry",
+			 &entry_lock_key, 0);
 
 	err = register_pernet_subsys(&rw_net_ops);
 	if (err)
