@@ -51,7 +51,6 @@ for m in pktgen dummy iptable_raw iptable_filter iptable_mangle ip6table_raw \
 	modprobe "$m" 2> /dev/null
 done
 [ -d /proc/net/pktgen ] || ksft_exit_skip "no pktgen"
-NETNS0=$(netns_objs)
 NETNS_WAIT=${STRESS_NETNS_WAIT:-60}
 
 # ---- measuring ----
@@ -95,6 +94,8 @@ netns_objs() {
 	echo 1 > /sys/kernel/slab/net_namespace/shrink 2> /dev/null
 	awk '$1 == "net_namespace" { n = $2 } END { print n + 0 }' /proc/slabinfo
 }
+# (before any namespace of the run: netns_objs is defined just above)
+NETNS0=$(netns_objs)
 
 # slab_state FILE: "cache active-objects object-size" for every slab cache,
 # exact: each cache is shrunk first (SLUB counts the free objects of the
