@@ -78,6 +78,12 @@ settle() {
 		[ "$(cat /proc/sys/net/netfilter/nf_conntrack_count 2> /dev/null || echo 0)" = 0 ] && break
 		sleep 1
 	done
+	grace_periods
+}
+
+# grace_periods: RCU callbacks (entry and configuration frees) run, freed
+# memory goes back.
+grace_periods() {
 	python3 -c 'import ctypes, os, time
 l = ctypes.CDLL(None, use_errno=True)
 for _ in range(2):
@@ -144,6 +150,12 @@ own_objects() {
 }
 # own_total FILE: the objects of FILE
 own_total() { awk '$1 == "own" { n += $4 } END { print n + 0 }' "$1"; }
+# own_sites FILE: "SITE COUNT" a line, the sites without their offsets (a
+# function is one site whatever the cache and the call in it)
+own_sites() {
+	awk '$1 == "own" { s = $3; sub(/\+.*/, "", s); n[s] += $4 }
+	     END { for (s in n) print s, n[s] }' "$1" | sort
+}
 # expected_own: the objects the module's live tables account for, each
 # table its struct and its configuration, each entry one object
 expected_own() {
@@ -492,7 +504,7 @@ own_settled() {
 end=$(($(date +%s) + OWN_WAIT))
 polls=1
 until own_settled || [ "$(date +%s)" -ge "$end" ]; do
-	settle
+	grace_periods
 	polls=$((polls + 1))
 done
 own1=$(own_total "$W/own.after")
