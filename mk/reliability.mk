@@ -16,7 +16,7 @@
 #                                       proves the stress suite's leak check
 #                                       fails on a leak: a module build that
 #                                       leaks one entry in N (default 500)
-#                                       must fail it (about 2 minutes)
+#                                       must fail it (one boot, ~5 minutes)
 #   make debug-kernel                   build the debug kernel into the cache
 #                                       (about 50 minutes; never in CI)
 #   make check KERNEL=debug             the debug kernel (built first when
