@@ -138,13 +138,14 @@ suite_tag() {
 }
 
 # The kernel command line arguments the suites ask for ("# vm-append:
-# ARG..." header lines), each once, in the order first asked.
+# ARG..." lines of their header, the comment lines before the first
+# command), each once, in the order first asked.
 suite_append() {
 	local s
 	for s in "$@"; do
-		sed -n '1,30s/^# vm-append: *//p' \
+		sed -n '/^[^#]/q; s/^# vm-append: *//p' \
 			"${SCRIPT_PATH[$s]:-$SRC/tests/selftests/$s.sh}"
-	done | tr -s ' \t' '\n\n' | awk 'NF && !seen[$0]++' | paste -sd' ' -
+	done | awk '{ for (i = 1; i <= NF; i++) if (!seen[$i]++) print $i }' | paste -sd' ' -
 }
 
 default_suites() {
