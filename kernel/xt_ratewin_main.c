@@ -133,12 +133,33 @@ static struct rw_entry *rw_entry_alloc(const struct rw_cfg *c,
 	return e;
 }
 
+#ifdef RW_LEAK_EVERY
+/*
+ * A test build only (make check-leak-selftest): leak one entry in
+ * RW_LEAK_EVERY, so that the leak check of the stress suite has a leak to
+ * find. Never defined in a regular build.
+ */
+static bool rw_leak_on_purpose(void)
+{
+	static atomic_t n = ATOMIC_INIT(0);
+
+	return atomic_inc_return(&n) % (RW_LEAK_EVERY) == 0;
+}
+#else
+static inline bool rw_leak_on_purpose(void)
+{
+	return false;
+}
+#endif
+
 static void rw_entry_free(struct rw_entry *e)
 {
 	struct nf_conncount_list *l = rw_entry_conns(e);
 
 	if (l)
 		nf_conncount_cache_free(l);
+	if (rw_leak_on_purpose())
+		return;
 	kfree(e);
 }
 

@@ -12,6 +12,11 @@
 #   make jiffies-wrap                   60_jiffies_wrap in a boot of its own:
 #                                       it has to start before the wrap at
 #                                       300 s of uptime (about 6 minutes)
+#   make check-leak-selftest [LEAK_EVERY=N]
+#                                       proves the stress suite's leak check
+#                                       fails on a leak: a module build that
+#                                       leaks one entry in N (default 500)
+#                                       must fail it (one boot, ~5 minutes)
 #   make debug-kernel                   build the debug kernel into the cache
 #                                       (about 50 minutes; never in CI)
 #   make check KERNEL=debug             the debug kernel (built first when
@@ -23,6 +28,7 @@
 # Each of stress, matchinfo-fuzz and jiffies-wrap takes KERNEL= too.
 
 .PHONY: stress matchinfo-fuzz jiffies-wrap debug-kernel reliability-tools
+.PHONY: leak-build check-leak-selftest
 
 STRESS_SECONDS ?= 600
 MTFUZZ_CASES ?= 10000
@@ -55,6 +61,20 @@ matchinfo-fuzz:
 jiffies-wrap:
 	tests/vm/run.sh 60_jiffies_wrap
 
+# The module built to leak one entry in LEAK_EVERY (kernel/Kbuild:
+# RW_LEAK_EVERY), into build/<ver>/ratewin-leak/, never installed; the
+# leak check of 50_stress has to fail with it (tests/vm/leak-selftest.sh).
+LEAK_EVERY ?= 500
+LEAK_BUILD = $(VM_BUILD)/ratewin-leak
+leak-build: vm-build
+	@set -e; exec 9> $(VM_BUILD)/.lock-leak; flock 9; \
+	tests/vm/kbuild-mirror.sh $(LEAK_BUILD) $(SRC) Kbuild kernel include; \
+	$(MAKE) --no-print-directory -C $(VM_KDIR) M=$(LEAK_BUILD) \
+		RW_LEAK_EVERY=$(LEAK_EVERY) W=1 KCFLAGS=-Werror modules
+
+check-leak-selftest: leak-build
+	tests/vm/leak-selftest.sh $(LEAK_BUILD)/kernel/xt_ratewin.ko
+
 # The matchinfo fuzzer prebuilt (the suite builds it in the guest when this
 # is missing or older than its source).
 $(BUILD)/tools/ratewin_mtfuzz: $(SRC)/tests/fuzz/mtinfo_kernel.c \
@@ -76,6 +96,7 @@ vm-build: reliability-tools-soft
 HELP += "stress|the stress suite alone, STRESS_SECONDS long (default 600)"
 HELP += "matchinfo-fuzz|the kernel matchinfo fuzzer alone (MTFUZZ_CASES, MTFUZZ_SEED)"
 HELP += "jiffies-wrap|the 32-bit jiffies wrap suite in its own boot (~6 min)"
+HELP += "check-leak-selftest|a module build that leaks on purpose must fail the stress suite's leak check"
 HELP += "debug-kernel|build the debug kernel (KASAN, lockdep, kmemleak) once, ~50 min"
 HELP += "reliability-tools|prebuild the matchinfo fuzzer (build/tools/)"
 DEPS_PACKAGES += libnftnl-dev libmnl-dev

@@ -8,7 +8,9 @@
 #
 # SUITE is tests/selftests/NN_name.sh, given as NN_name, name, or either
 # with .sh. Suites whose header says "# vm-expect: kernel-report" (the
-# harness self-check) only run when named.
+# harness self-check) only run when named. A suite's "# vm-append: ARG..."
+# header adds ARG... to the kernel command line of the boot it runs in (each
+# argument once, however many suites of the boot ask for it).
 #
 # Options:
 #   --no-build        do not run `make vm-build` first
@@ -18,6 +20,8 @@
 #   --verdict FILE    copy the verdict (key=value lines, run=<dir>) to FILE
 #   --script FILE     run FILE (a bash script, not a suite: make bench) like a
 #                     suite, named after it; with no SUITE, only the scripts run
+#   --module FILE     boot with FILE as the guest's xt_ratewin.ko instead of
+#                     the one make vm-build made (a test build of the module)
 # Environment: KERNEL=generic|rt|debug (the kernel to boot: the newest
 #   installed generic one, the newest PREEMPT_RT one, or the debug kernel of
 #   tests/vm/debug-kernel.sh); VM_KVER, VM_KERNEL (image), VM_KDIR,
@@ -131,6 +135,17 @@ declare -A SCRIPT_PATH=()
 suite_tag() {	# suite name: "# vm-NAME: VALUE" of its header
 	sed -n "/^[^#]/q; s/^# vm-$2: *\\([^ ]*\\).*/\\1/p" \
 		"${SCRIPT_PATH[$1]:-$SRC/tests/selftests/$1.sh}" | head -n1
+}
+
+# The kernel command line arguments the suites ask for ("# vm-append:
+# ARG..." lines of their header, the comment lines before the first
+# command), each once, in the order first asked.
+suite_append() {
+	local s
+	for s in "$@"; do
+		sed -n '/^[^#]/q; s/^# vm-append: *//p' \
+			"${SCRIPT_PATH[$s]:-$SRC/tests/selftests/$s.sh}"
+	done | awk '{ for (i = 1; i <= NF; i++) if (!seen[$i]++) print $i }' | paste -sd' ' -
 }
 
 default_suites() {
@@ -294,6 +309,7 @@ taint_letters() {
 
 main() {
 	local build=1 lastfail=1 quiet=0 countsfile="" verdictfile="" a s kver kernel
+	local module=""
 	local -a suites=()
 
 	while [ $# -gt 0 ]; do
@@ -305,6 +321,7 @@ main() {
 		--quiet) quiet=1 ;;
 		--counts) countsfile=$2; shift ;;
 		--verdict) verdictfile=$2; shift ;;
+		--module) module=$(realpath -e "$2") || die "no module $2"; shift ;;
 		--script)
 			a=$(realpath -e "$2") || die "no script $2"
 			s=script_$(basename "$a" .sh)
@@ -353,6 +370,10 @@ main() {
 	for ko in "$vmb"/ratewin/kernel/*.ko "$vmb"/warnmod/*.ko; do
 		[ -f "$ko" ] && cp "$ko" "$run/guest/artifacts/"
 	done
+	if [ -n "$module" ]; then
+		cp "$module" "$run/guest/artifacts/xt_ratewin.ko" || die "cannot copy $module"
+		log "module: $module"
+	fi
 	[ -f "$run/guest/artifacts/xt_ratewin.ko" ] ||
 		die "no $vmb/ratewin/kernel/xt_ratewin.ko (run: make vm-build)"
 	for ko in "$SRC"/userspace/*.so; do
@@ -405,6 +426,9 @@ main() {
 	local append="console=ttyS0 panic=-1 mitigations=off xtrw_src=$SRC"
 	append+=" rcupdate.rcu_cpu_stall_timeout=60 watchdog_thresh=30"
 	[ -n "$MODROOT" ] && append+=" xtrw_modroot=1"
+	local sappend
+	sappend=$(suite_append "${suites[@]}")
+	[ -n "$sappend" ] && append+=" $sappend"
 	append+=" ${VM_APPEND:-}"
 	local -a qemu=(qemu-system-x86_64 -accel "$accel" -m "${VM_MEM:-1024}"
 		-smp "${VM_SMP:-2}" -nodefaults -no-user-config -display none
@@ -420,6 +444,7 @@ main() {
 	echo >> "$run/qemu.cmd"
 
 	log "kernel $kver ($accel), suites: ${suites[*]}"
+	[ -n "$sappend" ] && log "kernel command line, asked for by the suites: $sappend"
 	log "run dir ${run#"$SRC"/}; per-suite timeout ${deftimeout}s, boot timeout ${boottimeout}s"
 
 	# One VM per VM_SMP host cores at a time (tests/vm/slot.sh); the wait
