@@ -18,6 +18,9 @@ poweroff_now() {
 	sync
 	echo o > /proc/sysrq-trigger
 	sleep 60
+	# sleep can fail to start once the power-off has shut the 9p root
+	# down; returning now would end PID 1 and panic the guest
+	while :; do :; done
 }
 # PID 1 must never exit: that panics the guest.
 trap poweroff_now EXIT
