@@ -25,7 +25,7 @@
 # move them). Then rmmod must succeed; the kernel log must stay clean.
 # make check-leak-selftest proves a build that leaks makes this fail.
 # Kernel command line xtrw_stress_seconds=N overrides the duration.
-# vm-timeout: 360
+# vm-timeout: 480
 # vm-boot: heavy
 # vm-append: slub_debug=U,kmalloc-*,nf_conncount*
 . "$(dirname "$0")/lib.sh"
