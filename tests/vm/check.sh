@@ -56,6 +56,17 @@ run_counts() {
 	[ -s "$1" ] && [ "$(cut -d' ' -f2 "$1")" -gt 0 ] || F=$((F + 1))
 	return 1
 }
+# failed_points FILE BOOT: the failed test points a boot printed (nested
+# TAP, any depth), named in the final summary, so that the last lines of a
+# run say what failed without the whole log
+failed_points() {
+	local l n=0
+	while IFS= read -r l; do
+		n=$((n + 1))
+		[ "$n" -gt 20 ] && { FAILED+=("  (more in the log above)"); break; }
+		FAILED+=("  [$2] $l")
+	done < <(sed -n 's/^[#[:space:]]*\(not ok .*\)$/\1/p' "$1" | grep -v '# TODO')
+}
 finish() {
 	local el=$(($(date +%s) - T0))
 	echo
@@ -197,7 +208,7 @@ main() {
 			{
 				"${pre[@]}" "$RUN" --no-build --counts "$TMP/vm.$b.counts" ${group[$b]}
 				echo $? > "$TMP/vm.$b.rc"
-			} 2>&1 | "${tag[@]}" &
+			} 2>&1 | tee "$TMP/vm.$b.out" | "${tag[@]}" &
 			pids+=($!)
 		done
 		for ((i = 0; i < nb; i++)); do
@@ -205,7 +216,7 @@ main() {
 			wait "${pids[$i]}"
 			rc=$(cat "$TMP/vm.$b.rc" 2> /dev/null) || rc=1
 			run_counts "$TMP/vm.$b.counts" "$rc" "VM boot $b (harness exit $rc)" ||
-				vmrc=$rc
+				{ vmrc=$rc; failed_points "$TMP/vm.$b.out" "$b"; }
 		done
 	fi
 
@@ -242,9 +253,11 @@ main() {
 	if [ $# -eq 0 ] && [ "${KERNEL:-generic}" = generic ]; then
 		stage "install and DKMS (make check-install)"
 		rm -f "$TMP/install.counts"
-		"${MAKE[@]}" check-install COUNTS="$TMP/install.counts"
-		irc=$?
-		run_counts "$TMP/install.counts" "$irc" "install checks (make check-install)"
+		"${MAKE[@]}" check-install COUNTS="$TMP/install.counts" 2>&1 |
+			tee "$TMP/install.out"
+		irc=${PIPESTATUS[0]}
+		run_counts "$TMP/install.counts" "$irc" "install checks (make check-install)" ||
+			failed_points "$TMP/install.out" install
 	fi
 
 	[ $irc -eq 0 ] || vmrc=1
