@@ -49,7 +49,7 @@ fi
 
 # nf_tables drops its module references from a work queue, so a just
 # deleted nft rule may pin the module for a moment.
-check "rmmod xt_ratewin" wait_for 10 rmmod xt_ratewin
+check "rmmod xt_ratewin" wait_for 60 rmmod xt_ratewin
 check "xt_ratewin is gone" bash -c '! grep -q "^xt_ratewin " /proc/modules'
 
 if ! have_plugin; then

@@ -18,7 +18,7 @@ setup_veth_pair || ksft_exit_fail "namespaces"
 TOOL="python3 $XTRW_SRC/tests/selftests/tcptool.py"
 in_ns "$NS_B" $TOOL serve 22 > /dev/null 2>&1 &
 cleanup_add kill $!
-wait_for 10 listening "$NS_B" 22 || ksft_exit_fail "server listens"
+wait_for 60 listening "$NS_B" 22 || ksft_exit_fail "server listens"
 
 # proc_after IPT DST LOG: the ssh table's file as read into LOG.proc against
 # the log of tcptool attempts (lines "START END ok|refused").

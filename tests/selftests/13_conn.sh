@@ -14,7 +14,7 @@ setup_veth_pair || ksft_exit_fail "namespaces"
 
 in_ns "$NS_B" $TOOL serve 80 > /dev/null 2>&1 &
 cleanup_add kill $!
-wait_for 10 listening "$NS_B" 80 || ksft_exit_fail "server listens"
+wait_for 60 listening "$NS_B" 80 || ksft_exit_fail "server listens"
 
 run_case() {
 	local ipt=$1 dst=$2 line i got=()
@@ -24,25 +24,25 @@ run_case() {
 	in_ns "$NS_B" "$ipt" -A INPUT "${rule[@]}" || { fail "$ipt: rule"; return; }
 	coproc HOLD { in_ns "$NS_A" $TOOL hold "$dst" 80 4; }
 	for i in 0 1 2 3; do
-		read -r -t 10 line <&"${HOLD[0]}"
+		read -r -t 60 line <&"${HOLD[0]}"
 		got+=("${line##* }")
 	done
 	expect_eq "$ipt: 3 held connections pass, the 4th is refused" \
 		"${got[*]}" "ok ok ok refused"
 
 	echo "close 0" >&"${HOLD[1]}"
-	read -r -t 10 line <&"${HOLD[0]}"
+	read -r -t 60 line <&"${HOLD[0]}"
 	# the closed connection leaves the count once conntrack sees it close
 	line=
 	for i in $(seq 40); do
 		echo open >&"${HOLD[1]}"
-		read -r -t 10 line <&"${HOLD[0]}"
+		read -r -t 60 line <&"${HOLD[0]}"
 		[ "${line##* }" = ok ] && break
 		sleep 0.25
 	done
 	expect_eq "$ipt: closing one lets a new one in" "${line##* }" ok
 	echo open >&"${HOLD[1]}"
-	read -r -t 10 line <&"${HOLD[0]}"
+	read -r -t 60 line <&"${HOLD[0]}"
 	expect_eq "$ipt: and then the next is refused again" "${line##* }" refused
 	echo quit >&"${HOLD[1]}"
 	wait "$HOLD_PID" 2> /dev/null

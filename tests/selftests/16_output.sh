@@ -65,14 +65,14 @@ tcp_case() { # ipt fam dst
 	in_ns "$NS_A" "$ipt" -w -A OUTPUT $rule || { fail "$ipt: OUTPUT rule"; return; }
 	in_ns "$NS_B" socat -u "$listen" OPEN:/dev/null > /dev/null 2>&1 &
 	pid=$!
-	wait_for 10 listening "$NS_B" "$port" || { fail "$ipt: listener"; kill "$pid"; return; }
+	wait_for 60 listening "$NS_B" "$port" || { fail "$ipt: listener"; kill "$pid"; return; }
 	if in_ns "$NS_A" timeout 60 bash -c \
 		"head -c 8000000 /dev/zero | socat -u - $connect" 2> /dev/null; then
 		ok "$ipt: 8 MB over TCP through an OUTPUT rule"
 	else
 		fail "$ipt: 8 MB over TCP through an OUTPUT rule (did not complete in 60 s)"
 	fi
-	wait_for 10 bash -c "! kill -0 $pid" || kill "$pid" 2> /dev/null
+	wait_for 60 bash -c "! kill -0 $pid" || kill "$pid" 2> /dev/null
 	adm=$(proc_field "$NS_A" "$name" admitted)
 	over=$(proc_field "$NS_A" "$name" over)
 	pkts=$(in_ns "$NS_A" "$ipt" -w -nvxL OUTPUT | awk 'NR == 3 { print $1 }')

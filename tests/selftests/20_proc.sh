@@ -210,14 +210,14 @@ section "conn table: conn-above 3, two connections held"
 TOOL="python3 $XTRW_SRC/tests/selftests/tcptool.py"
 in_ns "$NS_B" $TOOL serve 7000 > /dev/null 2>&1 &
 cleanup_add kill $!
-wait_for 10 in_ns "$NS_B" sh -c "ss -Hltn 'sport = :7000' | grep -q ." ||
+wait_for 60 in_ns "$NS_B" sh -c "ss -Hltn 'sport = :7000' | grep -q ." ||
 	ksft_exit_fail "server listens"
 in_ns "$NS_B" $IPT -A INPUT -p tcp --dport 7000 --syn -m ratewin --ratewin-name conn \
 	--ratewin-conn-above 3 --ratewin-rate 100/s --ratewin-burst 50 \
 	-j REJECT --reject-with tcp-reset || ksft_exit_fail "rule conn"
 coproc HOLD { in_ns "$NS_A" $TOOL hold "$IP4_B" 7000 2; }
-read -r -t 10 _ <&"${HOLD[0]}"
-read -r -t 10 _ <&"${HOLD[0]}"
+read -r -t 60 _ <&"${HOLD[0]}"
+read -r -t 60 _ <&"${HOLD[0]}"
 l=$(entry "$NS_B" conn "src=$IP4_A")
 show "$NS_B" conn
 expect_eq "header: rate, burst, conn-above" "$(in_ns "$NS_B" head -n1 "$D/conn")" \
@@ -232,7 +232,7 @@ wait "$HOLD_PID" 2> /dev/null
 section "the SSH case: a new connection every 200 ms against window 5/1m"
 in_ns "$NS_B" $TOOL serve 22 > /dev/null 2>&1 &
 cleanup_add kill $!
-wait_for 10 in_ns "$NS_B" sh -c "ss -Hltn 'sport = :22' | grep -q ." ||
+wait_for 60 in_ns "$NS_B" sh -c "ss -Hltn 'sport = :22' | grep -q ." ||
 	ksft_exit_fail "ssh server listens"
 in_ns "$NS_B" $IPT -A INPUT -p tcp --dport 22 --syn -m ratewin --ratewin-name ssh \
 	--ratewin-window 5/1m -j REJECT --reject-with tcp-reset || ksft_exit_fail "rule ssh"
@@ -522,7 +522,7 @@ check_fail "and none of these tables" test -e "$D/win"
 # goes: the rules outlive the netns exit handler, the file does not.
 ip netns exec "$NS_C" sleep 600 &
 spid=$!
-wait_for 20 test -e "/proc/$spid/net/xt_ratewin/win"
+wait_for 60 test -e "/proc/$spid/net/xt_ratewin/win"
 exec 7< "/proc/$spid/net/xt_ratewin/win"
 check "read through an open file of another namespace" head -c 20 <&7
 kill "$spid"
@@ -558,13 +558,13 @@ try:
 except OSError as e:
     print(os.strerror(e.errno), flush=True)
 ' "$D/ban" 2>&1; }
-read -r -t 10 r <&"${RD[0]}"
+read -r -t 60 r <&"${RD[0]}"
 expect_eq "file of the ban table open and read" "$r" 30
 in_ns "$NS_B" $IPT -D INPUT -p udp --dport 9003 -m ratewin --ratewin-name ban \
 	--ratewin-window 2/1m --ratewin-count-all --ratewin-ban 10m -j DROP
 check_fail "a deleted table's file is gone" in_ns "$NS_B" test -e "$D/ban"
 echo go >&"${RD[1]}"
-read -r -t 10 r <&"${RD[0]}"
+read -r -t 60 r <&"${RD[0]}"
 expect_eq "an open file of a deleted table reads as gone" "$r" "Input/output error"
 wait "$RD_PID" 2> /dev/null
 in_ns "$NS_B" $IPT -A INPUT -p udp --dport 9003 -m ratewin --ratewin-name ban \

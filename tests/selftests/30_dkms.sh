@@ -57,7 +57,7 @@ RULE=(-p tcp --dport "$PORT" --syn -m ratewin --ratewin-name dkms
 
 in_ns "$NS_B" socat "TCP6-LISTEN:$PORT,ipv6only=0,fork,reuseaddr" SYSTEM:true &
 cleanup_add kill $!
-wait_for 5 bash -c "ip netns exec $NS_B ss -ltn | grep -q ':$PORT '"
+wait_for 60 bash -c "ip netns exec $NS_B ss -ltn | grep -q ':$PORT '"
 
 check "iptables -A ... -m ratewin (nft backend) succeeds with no insmod" \
 	in_ns "$NS_B" iptables -w -A INPUT "${RULE[@]}"
@@ -113,6 +113,6 @@ fi
 # Back to nothing loaded.
 ip netns del "$NS_A" 2> /dev/null
 ip netns del "$NS_B" 2> /dev/null
-check "rmmod xt_ratewin" wait_for 10 rmmod xt_ratewin
+check "rmmod xt_ratewin" wait_for 60 rmmod xt_ratewin
 
 ksft_exit

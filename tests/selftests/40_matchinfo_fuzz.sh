@@ -66,5 +66,5 @@ done
 
 # The tables of the accepted rules went with their rules.
 check "no table left behind" bash -c '! ls /proc/net/xt_ratewin/ 2>/dev/null | grep -q .'
-check "rmmod xt_ratewin" wait_for 20 rmmod xt_ratewin
+check "rmmod xt_ratewin" wait_for 60 rmmod xt_ratewin
 ksft_exit

@@ -544,7 +544,7 @@ kb1=$(ours < "$W/slab.after" | awk '{ n += $2 * $3 } END { printf "%d", n / 1024
 info "shared kmalloc-* and nf_conncount caches: ${kb0} -> ${kb1} kB (SUnreclaim ${sunr0} -> ${sunr1} kB)"
 
 iptables-legacy -w -t mangle -F
-check "rmmod xt_ratewin once the rules are gone" wait_for 30 rmmod xt_ratewin
+check "rmmod xt_ratewin once the rules are gone" wait_for 60 rmmod xt_ratewin
 echo "slab_before=$slab0 slab_after=$slab1 sunreclaim_before=$sunr0 sunreclaim_after=$sunr1 shared_caches_kb_before=$kb0 shared_caches_kb_after=$kb1 own_objects_before=$own0 own_objects_after=$own1 seconds=$el swaps=$swaps packets=$sent" |
 	sed 's/^/# stress-figures: /'
 ksft_exit

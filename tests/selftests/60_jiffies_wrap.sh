@@ -122,7 +122,7 @@ fi
 rules() {
 	in_ns "$NS" "$IPT" -w -F INPUT
 	# tables go with their rules: new entries, new counters each run
-	wait_for 10 bash -c "! ip netns exec $NS ls $D | grep -q ."
+	wait_for 60 bash -c "! ip netns exec $NS ls $D | grep -q ."
 	in_ns "$NS" "$IPT" -w -A INPUT -p udp --dport 9 -m ratewin \
 		--ratewin-name w --ratewin-window 3/8s -j DROP &&
 	in_ns "$NS" "$IPT" -w -A INPUT -p udp --dport 10 -m ratewin \

@@ -27,7 +27,7 @@ import sys
 import time
 
 
-def connect(host, port, timeout=1.0):
+def connect(host, port, timeout=3.0):
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -90,7 +90,7 @@ def attempts(host, port, interval, seconds):
 def hold(host, port, n):
     conns = []
     for i in range(n):
-        s, res = connect(host, port)
+        s, res = connect(host, port, 10.0)
         conns.append(s)
         print("open %d %s" % (i, res), flush=True)
     for line in sys.stdin:
@@ -104,7 +104,7 @@ def hold(host, port, n):
                 conns[i] = None
             print("closed %d" % i, flush=True)
         elif cmd[0] == "open":
-            s, res = connect(host, port)
+            s, res = connect(host, port, 10.0)
             conns.append(s)
             print("open %d %s" % (len(conns) - 1, res), flush=True)
         elif cmd[0] == "quit":
