@@ -23,6 +23,7 @@
 #define _RATEWIN_ALGO_H
 
 #ifdef __KERNEL__
+#include <linux/compiler.h>
 #include <linux/types.h>
 #include <linux/limits.h>
 #include <linux/math64.h>
@@ -49,6 +50,9 @@ typedef uint64_t u64;
 #endif
 #ifndef noinline
 #define noinline	inline	/* userspace tests: the compiler decides */
+#endif
+#ifndef likely
+#define likely(x)	__builtin_expect(!!(x), 1)
 #endif
 #include <linux/netfilter/xt_ratewin.h>
 static inline u64 div_u64_rem(u64 dividend, u32 divisor, u32 *remainder)
@@ -146,8 +150,8 @@ static inline void rw_win_init(void *win, const struct rw_limits *lim, u32 now)
 		((struct rw_slots *)win)->head_start = now;
 }
 
-/* rw_win_advance() for the slotted window. */
-static inline void rw_slots_advance(struct rw_slots *s,
+/* rw_win_advance() for the slotted window: out of line, off the ring's path */
+static noinline void rw_slots_advance(struct rw_slots *s,
 				    const struct rw_limits *lim, u32 now)
 {
 	u32 age = now - s->head_start;
@@ -188,6 +192,38 @@ static inline void rw_slots_advance(struct rw_slots *s,
 }
 
 /*
+ * The exact window's steps, with its limits as arguments: rw_decide()
+ * passes them from registers.
+ */
+static __always_inline void rw_ring_advance(struct rw_ring *r, u32 n, u32 wj,
+					    u32 now)
+{
+	while (r->count && (u32)(now - r->ts[r->head]) >= wj) {
+		r->head = r->head + 1U == n ? 0 : r->head + 1;
+		r->count--;
+	}
+}
+
+static __always_inline void rw_ring_record(struct rw_ring *r, u32 n, u32 now)
+{
+	u32 i = r->head;
+
+	if (r->count < n) {
+		i += r->count;
+		r->ts[i >= n ? i - n : i] = now;
+		r->count++;
+	} else if (r->ts[i] != now) {
+		/*
+		 * Full (count-all): the oldest falls out. When the oldest is
+		 * of this jiffy, so are all N and nothing changes: a flood
+		 * from one key writes nothing here.
+		 */
+		r->ts[i] = now;
+		r->head = i + 1 == n ? 0 : i + 1;
+	}
+}
+
+/*
  * Drop events that left the window. The ring's few instructions stay
  * inline on the packet path; the slotted window's loop does not.
  */
@@ -195,16 +231,10 @@ static __always_inline void rw_win_advance(void *win,
 					   const struct rw_limits *lim,
 					   u32 now)
 {
-	if (lim->win_kind == RW_WIN_RING) {
-		struct rw_ring *r = win;
-
-		while (r->count && (u32)(now - r->ts[r->head]) >= lim->win_j) {
-			r->head = r->head + 1U == lim->win_n ? 0 : r->head + 1;
-			r->count--;
-		}
-	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
+	if (lim->win_kind == RW_WIN_RING)
+		rw_ring_advance(win, lim->win_n, lim->win_j, now);
+	else if (lim->win_kind == RW_WIN_SLOTS_KIND)
 		rw_slots_advance(win, lim, now);
-	}
 }
 
 /* Events in the window, after rw_win_advance(). */
@@ -221,19 +251,7 @@ static inline void rw_win_record(void *win, const struct rw_limits *lim,
 				 u32 now)
 {
 	if (lim->win_kind == RW_WIN_RING) {
-		struct rw_ring *r = win;
-		u32 n = lim->win_n;
-
-		if (r->count < n) {
-			u32 i = r->head + r->count;
-
-			r->ts[i >= n ? i - n : i] = now;
-			r->count++;
-		} else {
-			/* full (count-all): the oldest falls out */
-			r->ts[r->head] = now;
-			r->head = r->head + 1U == n ? 0 : r->head + 1;
-		}
+		rw_ring_record(win, lim->win_n, now);
 	} else if (lim->win_kind == RW_WIN_SLOTS_KIND) {
 		struct rw_slots *s = win;
 
@@ -463,35 +481,65 @@ static __always_inline void rw_refresh(struct rw_state *st, u8 *sflags,
  * window are charged together. Otherwise nothing is consumed, the event
  * enters the window with count-all, and a ban starts (or restarts, with
  * count-all).
+ *
+ * The same steps as rw_refresh() and rw_win_*(), with the limits read
+ * once into locals: the entry stores in between would otherwise make the
+ * compiler read them again (it cannot tell that they do not alias), and
+ * a rule without a window tests for one once before and once after the
+ * decision. (Counted with callgrind on the same steps in userspace, 300
+ * packets a jiffy: 66 instructions a decision for a full count-all window
+ * of 8, from 76; 40 for a bucket, as before.)
  */
 static __always_inline bool rw_decide(struct rw_state *st, u8 *sflags,
 				      void *win, const struct rw_limits *lim,
 				      u32 now, u64 cost, u32 conns)
 {
-	bool banned, ok;
+	const u32 flags = lim->flags;
+	u8 kind = win ? lim->win_kind : RW_WIN_NONE;
+	const u32 win_n = lim->win_n;
+	struct rw_ring *r = win;
+	bool banned = *sflags & RW_S_BANNED;
+	bool ok;
 
-	rw_refresh(st, sflags, win, lim, now);
-	banned = *sflags & RW_S_BANNED;
+	if (flags & XT_RATEWIN_F_RATE)
+		rw_bucket_refill(st, lim, now);
+	st->last = now;
+	if (kind) {
+		if (likely(kind == RW_WIN_RING))
+			rw_ring_advance(r, win_n, lim->win_j, now);
+		else
+			rw_slots_advance(win, lim, now);
+	}
+	if (banned && (u32)(now - st->ban_start) >= lim->ban_j) {
+		*sflags &= ~RW_S_BANNED;
+		banned = false;
+	}
+
 	ok = !banned;
-	if (ok && (lim->flags & XT_RATEWIN_F_RATE) && st->tokens < cost)
+	if (ok && (flags & XT_RATEWIN_F_RATE) && st->tokens < cost)
 		ok = false;
-	if (ok && win && lim->win_kind != RW_WIN_NONE &&
-	    rw_win_count(win, lim) >= lim->win_n)
+	if (ok && kind && (kind == RW_WIN_RING ? r->count :
+			   ((struct rw_slots *)win)->total) >= win_n)
 		ok = false;
-	if (ok && (lim->flags & XT_RATEWIN_F_CONN) && conns > lim->conn_above)
+	if (ok && (flags & XT_RATEWIN_F_CONN) && conns > lim->conn_above)
 		ok = false;
 
 	if (ok) {
-		if (lim->flags & XT_RATEWIN_F_RATE)
+		if (flags & XT_RATEWIN_F_RATE)
 			st->tokens -= cost;
-		if (win)
-			rw_win_record(win, lim, now);
-		return true;
+	} else if (!(flags & XT_RATEWIN_F_COUNT_ALL)) {
+		kind = RW_WIN_NONE;	/* not recorded */
 	}
-	if (win && (lim->flags & XT_RATEWIN_F_COUNT_ALL))
-		rw_win_record(win, lim, now);
-	if ((lim->flags & XT_RATEWIN_F_BAN) && lim->ban_j &&
-	    (!banned || (lim->flags & XT_RATEWIN_F_COUNT_ALL))) {
+	if (kind) {
+		if (likely(kind == RW_WIN_RING))
+			rw_ring_record(r, win_n, now);
+		else
+			rw_win_record(win, lim, now);
+	}
+	if (ok)
+		return true;
+	if ((flags & XT_RATEWIN_F_BAN) && lim->ban_j &&
+	    (!banned || (flags & XT_RATEWIN_F_COUNT_ALL))) {
 		st->ban_start = now;
 		*sflags |= RW_S_BANNED;
 	}
