@@ -16,7 +16,8 @@ import statistics
 import sys
 
 PHASE_BASE = {"A": "none", "B": "none-ct"}
-ORDER = ["none", "floor", "hashlimit", "recent", "nft", "rw-rate", "rw-window",
+ORDER = ["none", "floor", "floor-hit", "hashlimit", "recent", "recent-miss", "nft",
+         "rw-rate", "rw-window", "rw-window-miss",
          "none-ct", "floor-ct", "hashlimit-ct", "connlimit", "rw-conn", "rw-all"]
 # Plot titles: one word each (gnuplot's word() splits the header on blanks).
 PLOT_LABEL = {
@@ -28,6 +29,9 @@ PLOT_LABEL = {
 LABEL = {
     "none": "no rule",
     "floor": "floor (-m mark)",
+    "floor-hit": "floor, rule matches",
+    "recent-miss": "recent ! --update",
+    "rw-window-miss": "ratewin window --upto",
     "hashlimit": "hashlimit srcip",
     "recent": "recent --update",
     "nft": "nft set limit rate",

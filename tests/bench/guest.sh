@@ -31,6 +31,11 @@
 #
 # Phase A (netns without conntrack, rules in raw PREROUTING): none, floor,
 # hashlimit, recent, nft, rw-rate, rw-window, at every BENCH_SOURCES.
+# Three more can be added to BENCH_A to show what a rule that matches
+# costs by itself (nft then runs the rule's counter): floor-hit (the floor
+# with a mark every packet has), recent-miss (recent ! --update) and
+# rw-window-miss (the window with --ratewin-upto): the same lookups and
+# decisions as recent and rw-window, but the rule does not match.
 # Phase B (conntrack on, rules in mangle PREROUTING, after conntrack):
 # none-ct, floor-ct, hashlimit-ct, connlimit, rw-conn, rw-all, at
 # BENCH_SOURCES_B; connlimit only up to BENCH_CONNLIMIT_MAX sources (K
@@ -129,13 +134,16 @@ RW_CONN="--ratewin-conn-above 1000000"
 rule_of() { # contender -> the rule in its chain (iptables arguments)
 	case $1 in
 	floor|floor-ct) echo "-m mark --mark 0x1/0x1" ;;
+	floor-hit) echo "-m mark --mark 0x0/0x1" ;;
 	hashlimit|hashlimit-ct)
 		echo "-m hashlimit --hashlimit-name hl --hashlimit-mode srcip" \
 			"--hashlimit-above $BENCH_RATE/sec --hashlimit-burst $BENCH_BURST $HL_TUNE" ;;
 	recent) echo "-m recent --name rc --rsource --update" ;;
+	recent-miss) echo "-m recent --name rcm --rsource ! --update" ;;
 	connlimit) echo "-m connlimit --connlimit-above 1000000 --connlimit-mask 32 --connlimit-saddr" ;;
 	rw-rate) echo "-m ratewin --ratewin-name rwr $RW_RATE $RW_TUNE" ;;
 	rw-window) echo "-m ratewin --ratewin-name rww $RW_WIN $RW_TUNE" ;;
+	rw-window-miss) echo "-m ratewin --ratewin-name rwwm $RW_WIN --ratewin-upto $RW_TUNE" ;;
 	rw-conn) echo "-m ratewin --ratewin-name rwc $RW_CONN $RW_TUNE" ;;
 	rw-all) echo "-m ratewin --ratewin-name rwa $RW_RATE $RW_WIN $RW_CONN $RW_TUNE" ;;
 	esac
@@ -146,6 +154,7 @@ rule_of() { # contender -> the rule in its chain (iptables arguments)
 prefill_rule_of() {
 	case $1 in
 	recent) echo "-m recent --name rc --rsource --set" ;;
+	recent-miss) echo "-m recent --name rcm --rsource --set" ;;
 	*) rule_of "$1" ;;
 	esac
 }
@@ -166,7 +175,7 @@ kind_of() {
 }
 
 stateful() {
-	case $1 in none|none-ct|floor|floor-ct) return 1 ;; esac
+	case $1 in none|none-ct|floor|floor-ct|floor-hit) return 1 ;; esac
 	return 0
 }
 
