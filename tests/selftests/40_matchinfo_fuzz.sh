@@ -31,6 +31,25 @@ for m in iptable_filter ip6table_filter nf_tables nft_compat nf_conntrack; do
 	modprobe "$m" 2> /dev/null
 done
 
+# Base chains on every hook, in this namespace, for the whole run. Each
+# accepted rule with a connection limit brings conntrack's hooks up and
+# down in the fuzzer's namespace; with no other user of a hook, that
+# switches the kernel's static key for it (nf_hooks_needed) and patches
+# the receive path's code, hundreds of times while traffic runs. Under
+# multi-threaded TCG on the debug kernel that livelocked both vCPUs at
+# the patched branch in ip_rcv (RCU stall reports for 20 minutes, the
+# module in neither stack). Held on, the keys never switch.
+check "hold the netfilter hooks on (nft table xtrw_fuzz_hooks)" nft -f - <<'NFT'
+table inet xtrw_fuzz_hooks {
+	chain hook_pre { type filter hook prerouting priority 0; }
+	chain hook_in { type filter hook input priority 0; }
+	chain hook_fwd { type filter hook forward priority 0; }
+	chain hook_out { type filter hook output priority 0; }
+	chain hook_post { type filter hook postrouting priority 0; }
+}
+NFT
+cleanup_add nft delete table inet xtrw_fuzz_hooks
+
 # The program: prebuilt by `make reliability-tools` when newer than its
 # source, else built here (the checkout is read-only in the guest).
 SRCF=$XTRW_SRC/tests/fuzz/mtinfo_kernel.c
@@ -63,6 +82,8 @@ for path in legacy nft; do
 	fi
 	rm -f "${out[$path]}"
 done
+
+check "release the hooks" nft delete table inet xtrw_fuzz_hooks
 
 # The tables of the accepted rules went with their rules.
 check "no table left behind" bash -c '! ls /proc/net/xt_ratewin/ 2>/dev/null | grep -q .'
