@@ -466,8 +466,8 @@ expect_eq "every time field of every table is seconds with milliseconds, or 0s (
 # earlier ones as idle (a full bucket) by now.
 udp "$NS_A" "$IP4_B" 9002 1
 udp "$NS_A" "$IP4_B" 9007 1
-wait_for 60 sh -c "ip netns exec $NS_B grep -q '^src=$IP4_A ' $D/rate &&
-	ip netns exec $NS_B grep -q '^src=$IP4_A ' $D/bytes"
+wait_for 60 entry "$NS_B" rate "src=$IP4_A"
+wait_for 60 entry "$NS_B" bytes "src=$IP4_A"
 tf=$(in_ns "$NS_B" sh -c "cat $D/*" | grep -v '^#' | tr ' ' '\n' | grep -E '^tokens=')
 n=$(grep -c . <<< "$tf")
 fcheck "the rate and bytes tables show tokens fields ($n fields)" "n >= 2" -v n="$n"
