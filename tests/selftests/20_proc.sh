@@ -16,6 +16,10 @@ load_ratewin || ksft_exit_skip "cannot load xt_ratewin"
 setup_veth_pair || ksft_exit_fail "namespaces"
 
 D=/proc/net/xt_ratewin
+# The file's times are jiffies; the checks of them measure with jiffies too
+# (/proc/uptime runs on while a starved guest's jiffies lag behind: 3 s
+# apart has been seen on a loaded machine).
+require_hz
 IPT=iptables
 IP6T=ip6tables
 
@@ -34,6 +38,12 @@ show() {
 entry() {
 	in_ns "$1" cat "$D/$2" | grep -m1 "^$3 "
 }
+
+# jspan J0 J1: the seconds from jiffies J0 to J1
+jspan() { awk -v a="$1" -v b="$2" -v hz="$HZ" 'BEGIN { printf "%.3f", (b - a) / hz }'; }
+
+# jiffies_past J: jiffies have reached J
+jiffies_past() { [ "$(jiffies_now)" -ge "$1" ]; }
 
 # fv LINE NAME: the value of NAME= in LINE
 fv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
@@ -115,12 +125,14 @@ in_ns "$NS_B" $IP6T -A INPUT -p udp --dport 9001 -m ratewin --ratewin-name win \
 check "file appears with the rule" in_ns "$NS_B" test -f "$D/win"
 expect_eq "file mode and owner" "$(in_ns "$NS_B" stat -c '%a %u %g' "$D/win")" \
 	"600 0 0"
-t_first=$(cut -d' ' -f1 /proc/uptime)
-udp "$NS_A" "$IP4_B" 9001 8
-t_sent=$(cut -d' ' -f1 /proc/uptime)
+j_first=$(jiffies_now)
+udp "$NS_A" "$IP4_B" 9001 7
+j_last=$(jiffies_now)
+udp "$NS_A" "$IP4_B" 9001 1
+j_sent=$(jiffies_now)
 udp "$NS_A" "$IP6_B" 9001 2
 l4=$(entry "$NS_B" win "src=$IP4_A")
-t_read=$(cut -d' ' -f1 /proc/uptime)
+j_read=$(jiffies_now)
 l6=$(entry "$NS_B" win "src=$IP6_A")
 show "$NS_B" win
 expect_eq "header line 1" "$(in_ns "$NS_B" head -n1 "$D/win")" \
@@ -139,25 +151,25 @@ expect_eq "rule counter equals over=" \
 	"$(in_ns "$NS_B" $IPT -nvxL INPUT | awk '/ratewin/ { print $1; exit }')" 3
 last1=$(secs "$(fv "$l4" last)")
 next1=$(secs "$(fv "$l4" next)")
-# "just now": no older than the time from the last IPv4 datagram's send
-# returning to the read (a starved guest stretches that, not the check).
-# last= counts jiffies, /proc/uptime the clocksource; on a guest starved
-# for tens of seconds (RT kernel, niced boot) they were seen 1.2 s apart,
-# hence 3 s of slack: still far below the 600 s window.
-fcheck "last= is seconds with milliseconds, just now ($last1, read $(awk -v a="$t_sent" -v b="$t_read" 'BEGIN { printf "%.2f", b - a }') s after the send)" \
-	"l >= 0 && l <= t1 - t0 + 3" -v l="$last1" -v t0="$t_sent" -v t1="$t_read"
-# next + last = 600 - (time from the first packet to the last), and that
-# is at most the measured time the eight sends took (plus the 3 s of
-# jiffies against uptime)
-fcheck "next= is 600 s after the first admitted packet, sent $(awk -v a="$t_first" -v b="$t_sent" 'BEGIN { printf "%.2f", b - a }') s before the last ($next1, last $last1)" \
-	"n + l <= 600 + 0.01 && n + l >= 600 - (t1 - t0) - 3" \
-	-v n="$next1" -v l="$last1" -v t0="$t_first" -v t1="$t_sent"
-sleep 1.5
+# "just now": no older than the jiffies from before the last IPv4
+# datagram's send to after the read (a starved guest stretches that, not
+# the check); "0s" when it is 0
+fcheck "last= is seconds with milliseconds, just now ($last1, read $(jspan "$j_last" "$j_read") s after the send began)" \
+	"l ~ /^([0-9]+\\.[0-9][0-9][0-9]|0)\$/ && l >= 0 && l <= (j1 - j0) / hz + 0.001" \
+	-v l="$last1" -v j0="$j_last" -v j1="$j_read" -v hz="$HZ"
+# next + last = 600 - (time from the first admitted packet to the last),
+# and that is at most the jiffies the eight sends took
+fcheck "next= is 600 s after the first admitted packet, sent at most $(jspan "$j_first" "$j_sent") s before the last ($next1, last $last1)" \
+	"n + l <= 600 + 0.01 && n + l >= 600 - (j1 - j0) / hz - 0.01" \
+	-v n="$next1" -v l="$last1" -v j0="$j_first" -v j1="$j_sent" -v hz="$HZ"
+# 1.5 s of jiffies on (a sleep can end before a starved guest's jiffies
+# get there)
+wait_for 60 jiffies_past "$((j_read + 3 * HZ / 2))" || fail "jiffies did not move on 1.5 s in 60 s"
 l4b=$(entry "$NS_B" win "src=$IP4_A")
 last2=$(secs "$(fv "$l4b" last)")
 next2=$(secs "$(fv "$l4b" next)")
 fcheck "1.5 s later: last grew and next shrank by the same time ($last1->$last2, $next1->$next2)" \
-	"l2 - l1 > 1 && (l2 - l1) - (n1 - n2) < 0.02 && (n1 - n2) - (l2 - l1) < 0.02" \
+	"l2 - l1 >= 1.499 && (l2 - l1) - (n1 - n2) < 0.02 && (n1 - n2) - (l2 - l1) < 0.02" \
 	-v l1="$last1" -v l2="$last2" -v n1="$next1" -v n2="$next2"
 expect_eq "reading changed nothing else" "$(strip_time <<< "$l4b")" \
 	"$(strip_time <<< "$l4")"
@@ -165,9 +177,9 @@ expect_eq "reading changed nothing else" "$(strip_time <<< "$l4b")" \
 section "rate table: 7 datagrams, rate 10/minute burst 5"
 in_ns "$NS_B" $IPT -A INPUT -p udp --dport 9002 -m ratewin --ratewin-name rate \
 	--ratewin-rate 10/minute -j DROP || ksft_exit_fail "rule rate"
-t_first=$(cut -d' ' -f1 /proc/uptime)
+j_first=$(jiffies_now)
 udp "$NS_A" "$IP4_B" 9002 7
-t_span=$(awk -v a="$t_first" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { print b - a }')
+t_span=$(jspan "$j_first" "$(jiffies_now)")
 l=$(entry "$NS_B" rate "src=$IP4_A")
 show "$NS_B" rate
 expect_eq "header: rate and burst in the rule's words" \
@@ -177,16 +189,17 @@ expect_eq "rate entry: fields" "$(tr ' ' '\n' <<< "$l" | sed 's/=.*//' | xargs)"
 	"src last tokens admitted over"
 expect_eq "rate entry: admitted=5 over=2" "$(fv "$l" admitted) $(fv "$l" over)" "5 2"
 tok=$(fv "$l" tokens)
-# (refilled since the fifth packet, which came at most the measured
-# sending time before the last; 3 s for jiffies against uptime)
+# (refilled since the fifth packet, which came at most the sending time,
+# in jiffies, before the last)
 fcheck "tokens=X.Y/5 with one decimal, refilled one per 6 s since the first packet (at most 5) ($tok, last=$(fv "$l" last), sent in $t_span s)" \
-	"tk ~ /^[0-9]+\\.[0-9]\\/5\$/ && tk + 0 >= (la / 6 - 0.15 < 5 ? la / 6 - 0.15 : 5) && tk + 0 <= (la + sp + 3) / 6" \
+	"tk ~ /^[0-9]+\\.[0-9]\\/5\$/ && tk + 0 >= (la / 6 - 0.15 < 5 ? la / 6 - 0.15 : 5) && tk + 0 <= (la + sp + 0.01) / 6" \
 	-v tk="$tok" -v la="$(secs "$(fv "$l" last)")" -v sp="$t_span"
-sleep 3
+j_read=$(jiffies_now)
+wait_for 60 jiffies_past "$((j_read + 3 * HZ))" || fail "jiffies did not move on 3 s in 60 s"
 l=$(entry "$NS_B" rate "src=$IP4_A")
 tok=$(fv "$l" tokens)
 fcheck "3 s later the bucket shows the refill ($tok, last=$(fv "$l" last))" \
-	"tk + 0 >= (la / 6 - 0.15 < 5 ? la / 6 - 0.15 : 5) && tk + 0 <= (la + sp + 3) / 6 && tk + 0 >= 0.4" \
+	"tk + 0 >= (la / 6 - 0.15 < 5 ? la / 6 - 0.15 : 5) && tk + 0 <= (la + sp + 0.01) / 6 && tk + 0 >= 0.4" \
 	-v tk="$tok" -v la="$(secs "$(fv "$l" last)")" -v sp="$t_span"
 
 section "ban table: window 2/1m, ban 10m, count-all"
@@ -236,7 +249,7 @@ wait_for 60 in_ns "$NS_B" sh -c "ss -Hltn 'sport = :22' | grep -q ." ||
 	ksft_exit_fail "ssh server listens"
 in_ns "$NS_B" $IPT -A INPUT -p tcp --dport 22 --syn -m ratewin --ratewin-name ssh \
 	--ratewin-window 5/1m -j REJECT --reject-with tcp-reset || ksft_exit_fail "rule ssh"
-log=$(in_ns "$NS_A" $TOOL attempts "$IP4_B" 22 0.2 3)
+log=$(in_ns "$NS_A" $TOOL attempts "$IP4_B" 22 0.2 3 "$HZ")
 l=$(entry "$NS_B" ssh "src=$IP4_A")
 show "$NS_B" ssh
 expect_eq "admitted= and over= are the connections that got in and were refused" \
@@ -245,10 +258,10 @@ expect_eq "admitted= and over= are the connections that got in and were refused"
 # next = 60 - (time since the first admitted SYN), last = time since the
 # last SYN, so 60 - next - last is the time from the first admitted SYN to
 # the last SYN. Each attempt's log line ("SENT DONE RESULT") brackets when
-# its SYN met the rule, so that time lies between the last attempt's SENT
-# minus the first admitted one's DONE and the last's DONE minus the
-# first's SENT (plus 20 ms: milliseconds shown, 4 ms jiffies), however
-# slowly the guest ran.
+# its SYN met the rule, in jiffies like the module's clock, so that time
+# lies between the last attempt's SENT minus the first admitted one's DONE
+# and the last's DONE minus the first's SENT (plus 20 ms: milliseconds
+# shown), however slowly the guest ran.
 read -r f_s f_d _ <<< "$(awk '$3 == "ok" { print; exit }' <<< "$log")"
 read -r n_s n_d _ <<< "$(tail -n1 <<< "$log")"
 fcheck "next= is when the first admitted connection leaves the window ($(fv "$l" next), last $(fv "$l" last); first admitted $f_s..$f_d s, last try $n_s..$n_d s)" \

@@ -176,11 +176,6 @@ judge() {
 	fi
 }
 
-jiffies_now() {
-	python3 -c "$JIFFIES_PY"'
-print(j())'
-}
-
 A=$(mktemp)
 B=$(mktemp)
 cleanup_add rm -f "$A" "$B"

@@ -194,6 +194,30 @@ wait_for() {
 	done
 }
 
+# ---- the kernel's clock ----
+
+# jiffies_now: the kernel's jiffies (64 bits), from /proc/timer_list
+jiffies_now() { awk '/^jiffies: / { print $2; exit }' /proc/timer_list; }
+
+# kernel_hz: the running kernel's HZ, from its config (/boot, or the build
+# tree for a kernel built here); empty if neither has it
+kernel_hz() {
+	local f
+	for f in "/boot/config-$(uname -r)" "/lib/modules/$(uname -r)/build/.config"; do
+		[ -r "$f" ] && sed -n 's/^CONFIG_HZ=//p' "$f" && return 0
+	done
+	true
+}
+
+# require_hz: set HZ to the kernel's, or skip the suite
+require_hz() {
+	HZ=$(kernel_hz)
+	[ -n "$HZ" ] || ksft_exit_skip "no CONFIG_HZ for $(uname -r) in /boot or its build tree"
+}
+
+# jiffies_ms: the kernel's jiffies in milliseconds (after require_hz)
+jiffies_ms() { echo $(($(jiffies_now) * 1000 / HZ)); }
+
 # ---- the module and the plugin ----
 
 module_loaded() { grep -q "^$1 " /proc/modules; }

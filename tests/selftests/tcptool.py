@@ -4,12 +4,15 @@
 
   tcptool.py serve PORT [PORT6]   accept forever, keep connections until the
                                   peer closes (IPv4 and IPv6)
-  tcptool.py attempts HOST PORT INTERVAL SECONDS
+  tcptool.py attempts HOST PORT INTERVAL SECONDS [HZ]
                                   open a new connection every INTERVAL s for
-                                  SECONDS s; print "T ok|refused|timeout" per
-                                  attempt as "SENT DONE RESULT": seconds
-                                  (monotonic) when the attempt began and
-                                  ended
+                                  SECONDS s; print "SENT DONE RESULT" per
+                                  attempt (RESULT ok|refused|timeout): the
+                                  seconds from the start when the attempt
+                                  began and ended, by the monotonic clock,
+                                  or with HZ by the kernel's jiffies (the
+                                  module's clock, which a starved guest can
+                                  have lagging behind the monotonic one)
   tcptool.py hold HOST PORT N     open N connections and keep them; print
                                   "open I ok|refused" per attempt, then read
                                   commands on stdin: "close I", "open",
@@ -68,8 +71,24 @@ def serve(port):
                     key.fileobj.close()
 
 
-def attempts(host, port, interval, seconds):
+def jiffies():
+    with open("/proc/timer_list") as f:
+        for line in f:
+            if line.startswith("jiffies: "):
+                return int(line.split()[1])
+    raise RuntimeError("no jiffies in /proc/timer_list")
+
+
+def attempts(host, port, interval, seconds, hz=None):
+    if hz:
+        j0 = jiffies()
+
+        def clock():
+            return (jiffies() - j0) / hz
+    else:
+        clock = time.monotonic
     start = time.monotonic()
+    c0 = clock()
     n = 0
     while True:
         t = start + n * interval
@@ -78,12 +97,12 @@ def attempts(host, port, interval, seconds):
             break
         if t > now:
             time.sleep(t - now)
-        sent = time.monotonic()
+        sent = clock()
         s, res = connect(host, port)
-        done = time.monotonic()
+        done = clock()
         if s:
             s.close()
-        print("%.3f %.3f %s" % (sent - start, done - start, res), flush=True)
+        print("%.3f %.3f %s" % (sent - c0, done - c0, res), flush=True)
         n += 1
 
 
@@ -138,7 +157,8 @@ def main():
         serve(int(sys.argv[2]))
     elif cmd == "attempts":
         attempts(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]),
-                 float(sys.argv[5]))
+                 float(sys.argv[5]),
+                 int(sys.argv[6]) if len(sys.argv) > 6 else None)
     elif cmd == "hold":
         hold(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "windows":
