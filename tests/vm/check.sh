@@ -5,7 +5,8 @@
 #
 # Stages: dependencies present, build for the VM kernel (module with W=1 and
 # -Werror, tests/warnmod, plugin), style (checkpatch), unit tests, the
-# harness self-check boot, the regular suites in boots that run side by
+# harness self-check boots (a WARNING must fail a boot, a hang before init
+# must end one), the regular suites in boots that run side by
 # side (a suite's "# vm-boot: NAME" tag; VM_BOOTS=1 for one), then the install
 # paths (make check-install: make install with DESTDIR, DKMS for the test
 # kernel and the boot of the "# vm-run: install" suite, 30_dkms; only with
@@ -168,6 +169,16 @@ main() {
 			--verdict "$TMP/self.$s.verdict" "$s" > "$TMP/self.$s.log" 2>&1 &
 		spids+=($!)
 	done
+	# and a boot that hangs before init (its init is "sleep"): the console
+	# watchdog must end it, judged "did not boot", within seconds of the
+	# silence, not at the whole-boot timeout
+	local stallpid=""
+	if [ ${#SELF[@]} -gt 0 ]; then
+		VM_STALL_TIMEOUT=20 VM_APPEND="rdinit=/bin/busybox -- sleep 3600" \
+			"$RUN" --no-build --no-last-failure --quiet \
+			--verdict "$TMP/stall.verdict" 01_load > "$TMP/stall.log" 2>&1 &
+		stallpid=$!
+	fi
 
 	# ---- the suites: boots side by side ----
 	# A suite's "# vm-boot: NAME" puts it in boot NAME (default: main);
@@ -246,6 +257,29 @@ main() {
 			point fail "harness self-check: $s fails its boot with a kernel report"
 		fi
 	done
+
+	if [ -n "$stallpid" ]; then
+		wait "$stallpid"
+		rc=$?
+		stage "harness self-check: a boot hung before init must end as a stall"
+		cat "$TMP/stall.log"
+		why=()
+		[ "$rc" = 5 ] || why+=("harness exit $rc, expected 5 (did not boot)")
+		grep -qx 'stalled=1' "$TMP/stall.verdict" 2>/dev/null || why+=("the verdict does not say stalled")
+		run=$(sed -n 's/^run=//p' "$TMP/stall.verdict" 2>/dev/null)
+		grep -q 'Run /bin/busybox as init process' "$run/console.log" 2>/dev/null ||
+			why+=("the kernel did not reach the hanging init")
+		st=$(sed -n 's/^total_seconds=//p' "$TMP/stall.verdict" 2>/dev/null)
+		[ -n "$st" ] && [ "${st%.*}" -lt 300 ] || why+=("it took ${st:-?} s, not ended by the watchdog")
+		if [ ${#why[@]} -eq 0 ]; then
+			echo "check: self-check OK: the harness ended the hung boot after 20 s of silence (${st} s in all)"
+			point pass "harness self-check: a boot hung before init ends as a stall"
+		else
+			printf 'check: self-check FAILED: %s\n' "${why[@]}"
+			echo "check: its run: ${run:-?} (console.log)"
+			point fail "harness self-check: a boot hung before init ends as a stall"
+		fi
+	fi
 
 	# ---- install paths: make install, DKMS and the boot of 30_dkms ----
 	# (still holding the VM slot: check-install then takes no other)
