@@ -30,9 +30,10 @@
 #   VM_BOOT_TIMEOUT (default 120 s + the sum of the suite timeouts),
 #   VM_TIMEOUT_SCALE (multiplies the suite timeouts; 4 for KERNEL=debug,
 #   whose boot allowance is 600 s),
-#   VM_STALL_TIMEOUT (default 600 s, 1200 s for KERNEL=debug; 0: off): a
-#   guest whose console stays silent this long before init starts has hung
-#   in early boot, and the boot ends then, judged "did not boot", not at the
+#   VM_STALL_TIMEOUT (default 300 s; 0: off): a guest whose console stays
+#   silent this long before init starts has hung in early boot (a healthy
+#   debug boot's longest silence is about 30 s); it is booted once more,
+#   and if that one stalls too the run ends "did not boot", not at the
 #   whole-boot timeout,
 #   VM_MEM (1024), VM_SMP (2), VM_APPEND (extra kernel command line),
 #   VM_PVH=0 (boot the bzImage, not its cached uncompressed vmlinux),
@@ -392,14 +393,14 @@ main() {
 	xtlibdir=$(pkg-config --variable=xtlibdir xtables 2>/dev/null)
 	: "${xtlibdir:=/usr/lib/x86_64-linux-gnu/xtables}"
 	local deftimeout=${VM_SUITE_TIMEOUT:-180} scale=${VM_TIMEOUT_SCALE:-1} base=120
-	local stall=${VM_STALL_TIMEOUT:-600}
+	local stall=${VM_STALL_TIMEOUT:-300}
 	local -A stimeouts=()
 	# The debug kernel (KASAN, lockdep, kmemleak) is several times slower
 	# and takes about two minutes to boot under TCG.
 	if [ "${KERNEL:-}" = debug ]; then
 		scale=${VM_TIMEOUT_SCALE:-4}
 		base=600
-		stall=${VM_STALL_TIMEOUT:-1200}
+		stall=${VM_STALL_TIMEOUT:-300}
 	fi
 	deftimeout=$((deftimeout * scale))
 	{
@@ -460,51 +461,63 @@ main() {
 	# does not count against any timeout.
 	vm_slot_acquire
 
-	local t0 qpid booted="" now stalled="" csize=0 csize_at
-	t0=$(date +%s%N)
-	timeout -k 5 "$boottimeout" "${qemu[@]}" > "$run/qemu.out" 2>&1 &
-	qpid=$!
-	csize_at=$t0
-	trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; exit 130' INT TERM
-
-	# Follow the run: report the boot and each suite as it ends.
-	local -A reported=()
+	local t0 qpid booted="" now stalled="" csize=0 csize_at attempt=1 qrc
+	# A guest that stalls before init is booted once more: no suite has
+	# run, and the hang is the kernel's own (the debug kernel's RCU-tasks
+	# self test hangs now and then under TCG); the first console is kept.
 	while :; do
-		local alive=1
-		kill -0 $qpid 2>/dev/null || alive=0
-		if [ -z "$booted" ] && [ -f "$run/guest/booted" ]; then
-			now=$(date +%s%N)
-			booted=$(secs $((now - t0)))
-			log "guest booted: init started $booted s after qemu start" \
-				"(guest uptime $(cat "$run/guest/booted") s)"
-		fi
-		# Before init, a console silent for $stall s is an early-boot
-		# hang (seen: a debug kernel stopped in its RCU self tests).
-		if [ -z "$booted" ] && [ -z "$stalled" ] && [ "$stall" -gt 0 ] && [ $alive = 1 ]; then
-			local sz
-			sz=$(stat -c %s "$run/console.log" 2>/dev/null || echo 0)
-			now=$(date +%s%N)
-			if [ "$sz" != "$csize" ]; then
-				csize=$sz csize_at=$now
-			elif [ $((now - csize_at)) -ge $((stall * 1000000000)) ]; then
-				stalled=$(secs $((now - t0)))
-				log "guest stalled before init: no console output for ${stall} s; stopping it"
-				kill $qpid 2>/dev/null
+		t0=$(date +%s%N)
+		timeout -k 5 "$boottimeout" "${qemu[@]}" > "$run/qemu.out" 2>&1 &
+		qpid=$!
+		csize=0 csize_at=$t0
+		trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; exit 130' INT TERM
+
+		# Follow the run: report the boot and each suite as it ends.
+		local -A reported=()
+		while :; do
+			local alive=1
+			kill -0 $qpid 2>/dev/null || alive=0
+			if [ -z "$booted" ] && [ -f "$run/guest/booted" ]; then
+				now=$(date +%s%N)
+				booted=$(secs $((now - t0)))
+				log "guest booted: init started $booted s after qemu start" \
+					"(guest uptime $(cat "$run/guest/booted") s)"
 			fi
-		fi
-		for s in "${suites[@]}"; do
-			[ -n "${reported[$s]:-}" ] && continue
-			[ -f "$run/guest/suites/$s/rc" ] || continue
-			reported[$s]=1
-			log "suite $s: $(suite_word "$(cat "$run/guest/suites/$s/rc")")" \
-				"in $(suite_secs "$run/guest/suites/$s") s"
+			# Before init, a console silent for $stall s is an early-boot
+			# hang (seen: a debug kernel stopped in its RCU self tests).
+			if [ -z "$booted" ] && [ -z "$stalled" ] && [ "$stall" -gt 0 ] && [ $alive = 1 ]; then
+				local sz
+				sz=$(stat -c %s "$run/console.log" 2>/dev/null || echo 0)
+				now=$(date +%s%N)
+				if [ "$sz" != "$csize" ]; then
+					csize=$sz csize_at=$now
+				elif [ $((now - csize_at)) -ge $((stall * 1000000000)) ]; then
+					stalled=$(secs $((now - t0)))
+					log "guest stalled before init: no console output for ${stall} s; stopping it"
+					kill $qpid 2>/dev/null
+				fi
+			fi
+			for s in "${suites[@]}"; do
+				[ -n "${reported[$s]:-}" ] && continue
+				[ -f "$run/guest/suites/$s/rc" ] || continue
+				reported[$s]=1
+				log "suite $s: $(suite_word "$(cat "$run/guest/suites/$s/rc")")" \
+					"in $(suite_secs "$run/guest/suites/$s") s"
+			done
+			[ $alive = 0 ] && break
+			sleep 0.5
 		done
-		[ $alive = 0 ] && break
-		sleep 0.5
+		wait $qpid
+		qrc=$?
+		trap - INT TERM
+		if [ -n "$stalled" ] && [ $attempt = 1 ]; then
+			mv "$run/console.log" "$run/console.stall-1.log"
+			log "booting once more (the stalled boot's console: console.stall-1.log)"
+			attempt=2 stalled=""
+			continue
+		fi
+		break
 	done
-	wait $qpid
-	local qrc=$?
-	trap - INT TERM
 	local total
 	total=$(secs $(($(date +%s%N) - t0)))
 	echo "$booted" > "$run/boot-seconds"
@@ -518,7 +531,7 @@ main() {
 
 	if [ -n "$stalled" ]; then
 		nboot=1
-		reasons+=("guest stalled before init: its console was silent for ${stall} s (stopped ${stalled} s after qemu start; last console line: $(tr -d '\r' < "$run/console.log" | grep -v '^$' | tail -n1 | cut -c1-160))")
+		reasons+=("guest stalled before init twice: its console was silent for ${stall} s (stopped ${stalled} s after qemu start; last console line: $(tr -d '\r' < "$run/console.log" | grep -v '^$' | tail -n1 | cut -c1-160))")
 	elif [ ! -f "$run/guest/booted" ]; then
 		nboot=1
 		reasons+=("guest did not boot (qemu exit $qrc; see console.log, qemu.out)")
@@ -625,6 +638,7 @@ main() {
 		echo "suites=${suites[*]}"
 		echo "booted=$((1 - nboot))"
 		echo "stalled=$([ -n "$stalled" ] && echo 1 || echo 0)"
+		echo "boot_attempts=$attempt"
 		echo "died=$died"
 		echo "suite_failed=$sfail"
 		echo "suite_timeout=$stimeout"
