@@ -68,6 +68,14 @@ static inline int rw_key_port_off(u8 mode)
 	return rw_key_words(mode) - 1;
 }
 
+/* An IPv4 address (network order) cut to its first len bits (0..32). */
+static inline u32 rw_v4_prefix(u32 addr, u32 len)
+{
+	if (len >= 32)
+		return addr;
+	return len ? addr & rw_htonl(~0U << (32 - len)) : 0;
+}
+
 /*
  * Apply a prefix length to an address of 4 words in network order.
  * len is the prefix in bits for the family (0..32 for IPv4, 0..128 IPv6).

@@ -55,6 +55,12 @@ static noinline u32 rw_hash_words_long(const u32 *w, u8 words, u32 seed)
 	return jhash2(w, words, seed);
 }
 
+/* a key of one address whose other words are zero (an IPv4 address) */
+static __always_inline u32 rw_hash_1word(u32 w0, u8 family, u32 seed)
+{
+	return jhash_1word(w0, seed ^ family);
+}
+
 static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
 					 u32 seed)
 {
@@ -64,11 +70,10 @@ static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
 	 * like the other, so keys and entries hash alike.
 	 */
 	if (words == 4 && !(w[1] | w[2] | w[3]))
-		return jhash_1word(w[0], seed ^ family);
+		return rw_hash_1word(w[0], family, seed);
 	return rw_hash_words_long(w, words, seed ^ family);
 }
 
-/* inlined into the lookup (and out of line for rhashtable's rehash) */
 static __always_inline u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
 {
 	const struct rw_key *k = data;
@@ -83,20 +88,29 @@ static u32 rw_obj_hashfn(const void *data, u32 len, u32 seed)
 	return rw_hash_words(e->key, e->key_words, e->family, seed);
 }
 
-/* inlined into the lookup: a call per visited entry costs as much */
-static __always_inline int rw_obj_cmpfn(struct rhashtable_compare_arg *arg,
-					const void *obj)
+/* Is the entry's key k? */
+static __always_inline bool rw_key_eq(const struct rw_entry *e,
+				      const struct rw_key *k)
 {
-	const struct rw_key *k = arg->key;
-	const struct rw_entry *e = obj;
-
 	if (e->family != k->family || e->key_words != k->words)
-		return 1;
+		return false;
 	/* one address (srcip): word compares instead of a call to memcmp() */
 	if (k->words == 4)
-		return ((e->key[0] ^ k->w[0]) | (e->key[1] ^ k->w[1]) |
-			(e->key[2] ^ k->w[2]) | (e->key[3] ^ k->w[3])) != 0;
-	return memcmp(e->key, k->w, k->words * sizeof(u32));
+		return !((e->key[0] ^ k->w[0]) | (e->key[1] ^ k->w[1]) |
+			 (e->key[2] ^ k->w[2]) | (e->key[3] ^ k->w[3]));
+	return !memcmp(e->key, k->w, k->words * sizeof(u32));
+}
+
+/* Is the entry's key the IPv4 source address addr? */
+static __always_inline bool rw_v4_eq(const struct rw_entry *e, u32 addr)
+{
+	return e->family == NFPROTO_IPV4 && e->key_words == 4 &&
+	       !((e->key[0] ^ addr) | e->key[1] | e->key[2] | e->key[3]);
+}
+
+static int rw_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	return !rw_key_eq(obj, arg->key);
 }
 
 static const struct rhashtable_params rw_params = {
@@ -330,6 +344,65 @@ full:
 }
 
 /*
+ * rhashtable_lookup() with the hash and the compare inline. Through
+ * rhashtable_params the compiler calls the compare function for every
+ * entry visited, and on the packet path that call (with its argument
+ * block on the stack) costs as much as the compare. The walk is
+ * __rhashtable_lookup()'s: while entries move, a chain can end in another
+ * bucket's nulls marker, and a resize publishes future_tbl. With v4 the
+ * key is the IPv4 source address addr (one word to hash and compare,
+ * nothing on the stack), else k; v4 is a constant in each caller.
+ */
+static __always_inline struct rw_entry *rw_lookup(struct xt_ratewin_tbl *t,
+						  const struct rw_key *k,
+						  u32 addr, const bool v4)
+{
+	struct rhashtable *ht = &t->ht;
+	struct rhash_lock_head __rcu *const *bkt;
+	struct bucket_table *tbl;
+	struct rhash_head *he;
+	unsigned int hash;
+	struct rw_entry *e;
+
+	tbl = rht_dereference_rcu(ht->tbl, ht);
+restart:
+	/* rw_hash_words() of the same key, as the table hashes its entries */
+	if (v4)
+		hash = rw_hash_1word(addr, NFPROTO_IPV4, tbl->hash_rnd);
+	else
+		hash = rw_hash_words(k->w, k->words, k->family, tbl->hash_rnd);
+	hash = rht_bucket_index(tbl, hash);
+	bkt = rht_bucket(tbl, hash);
+	do {
+		rht_for_each_rcu_from(he, rht_ptr_rcu(bkt), tbl, hash) {
+			e = container_of(he, struct rw_entry, node);
+			if (v4 ? rw_v4_eq(e, addr) : rw_key_eq(e, k))
+				return e;
+		}
+	} while (he != RHT_NULLS_MARKER(bkt));
+	/* see a table a resize has published since */
+	smp_rmb();
+	tbl = rht_dereference_rcu(tbl->future_tbl, ht);
+	if (unlikely(tbl))
+		goto restart;
+	return NULL;
+}
+
+/* rw_create() for an IPv4 source address key, off the fast path */
+static noinline struct rw_entry *rw_create_v4(struct xt_ratewin_tbl *t,
+					      const struct rw_cfg *c,
+					      u32 addr, u32 now)
+{
+	struct rw_key k = {
+		.family	= NFPROTO_IPV4,
+		.words	= 4,
+		.w	= { addr },
+	};
+
+	return rw_create(t, c, &k, now, GFP_ATOMIC);
+}
+
+/*
  * Find the key's entry or create it. The lookup is inlined into the
  * match: under emulation above all, a call and return cost as much as
  * the rest of a warm lookup.
@@ -337,13 +410,16 @@ full:
 static __always_inline struct rw_entry *rw_get(struct xt_ratewin_tbl *t,
 					       const struct rw_cfg *c,
 					       const struct rw_key *k,
-					       u32 now, gfp_t gfp)
+					       u32 addr, u32 now,
+					       const bool v4)
 {
-	struct rw_entry *e = rhashtable_lookup(&t->ht, k, rw_params);
+	struct rw_entry *e = rw_lookup(t, k, addr, v4);
 
 	if (likely(e))
 		return e;
-	return rw_create(t, c, k, now, gfp);
+	if (v4)
+		return rw_create_v4(t, c, addr, now);
+	return rw_create(t, c, k, now, GFP_ATOMIC);
 }
 
 /* ---- keys ------------------------------------------------------------- */
@@ -374,15 +450,6 @@ static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
 
 	k->family = family;
 	k->words = c->key_words;
-	/* the common key, IPv4 source address: only the words it uses */
-	if (!v6 && c->mode == XT_RATEWIN_MODE_SRCIP) {
-		k->w[0] = (__force u32)ip_hdr(skb)->saddr;
-		k->w[1] = 0;
-		k->w[2] = 0;
-		k->w[3] = 0;
-		rw_addr_mask(&k->w[0], false, c->srcmask[0]);
-		return true;
-	}
 	soff = rw_key_src_off(c->mode);
 	doff = rw_key_dst_off(c->mode);
 	poff = rw_key_port_off(c->mode);
@@ -465,22 +532,24 @@ static u32 rw_conns(struct net *net, const struct sk_buff *skb, u8 family,
 	return READ_ONCE(l->count);
 }
 
-static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
+/*
+ * The match once the key is known: find or create the entry, count the
+ * connections, decide under the entry lock. With v4 the key is the IPv4
+ * source address addr, else k; v4 is a constant in each caller.
+ */
+static __always_inline bool rw_mt_key(const struct sk_buff *skb,
+				      struct xt_action_param *par,
+				      struct rw_cfg *c, const struct rw_key *k,
+				      u32 addr, const bool v4)
 {
 	const struct xt_ratewin_mtinfo *info = par->matchinfo;
 	struct xt_ratewin_tbl *t = info->table;
-	struct rw_cfg *c = rcu_dereference(t->cfg);
 	struct nf_conncount_list *l;
 	u32 now = rw_now(), conns = 0;
 	struct rw_entry *e;
-	struct rw_key k;
 	bool admitted, bh;
 	int tries = 0;
 
-	if (unlikely(!rw_key_from_skb(&k, c, skb, par))) {
-		par->hotdrop = true;
-		return false;
-	}
 	/*
 	 * Entry locks are taken in softirq. x_tables and the receive path
 	 * call us with softirqs off; nf_tables does not where the hook runs
@@ -491,7 +560,7 @@ static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	if (unlikely(bh))
 		local_bh_disable();
 again:
-	e = rw_get(t, c, &k, now, GFP_ATOMIC);
+	e = rw_get(t, c, k, addr, now, v4);
 	if (unlikely(!e)) {
 		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
 		goto out;
@@ -535,6 +604,33 @@ out:
 	return (info->flags & XT_RATEWIN_F_UPTO) ? admitted : !admitted;
 }
 
+/* Any key: built on the stack, out of the IPv4 source address path. */
+static noinline bool rw_mt_any(const struct sk_buff *skb,
+			       struct xt_action_param *par, struct rw_cfg *c)
+{
+	struct rw_key k;
+
+	if (unlikely(!rw_key_from_skb(&k, c, skb, par))) {
+		par->hotdrop = true;
+		return false;
+	}
+	return rw_mt_key(skb, par, c, &k, 0, false);
+}
+
+static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
+{
+	const struct xt_ratewin_mtinfo *info = par->matchinfo;
+	struct rw_cfg *c = rcu_dereference(info->table->cfg);
+
+	/* the default key, an IPv4 source address: no key on the stack */
+	if (likely(c->mode == XT_RATEWIN_MODE_SRCIP &&
+		   xt_family(par) == NFPROTO_IPV4))
+		return rw_mt_key(skb, par, c, NULL,
+				 rw_v4_prefix((__force u32)ip_hdr(skb)->saddr,
+					      c->srcmask[0]), true);
+	return rw_mt_any(skb, par, c);
+}
+
 /* ---- control operations (/proc writes) -------------------------------- */
 
 void rw_table_flush(struct xt_ratewin_tbl *t)
@@ -565,7 +661,7 @@ int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *k)
 
 	mutex_lock(&t->mutex);
 	rcu_read_lock();
-	e = rhashtable_lookup(&t->ht, k, rw_params);
+	e = rw_lookup(t, k, 0, false);
 	if (e) {
 		rw_entry_lock_bh(e);
 		if (!(e->flags & RW_E_DEAD)) {
@@ -596,7 +692,7 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 		return -EINVAL;
 	}
 	local_bh_disable();
-	e = rw_get(t, c, k, now, GFP_ATOMIC);
+	e = rw_get(t, c, k, 0, now, false);
 	if (!e) {
 		err = -ENOSPC;
 		goto out;
