@@ -68,12 +68,15 @@ static inline int rw_key_port_off(u8 mode)
 	return rw_key_words(mode) - 1;
 }
 
-/* An IPv4 address (network order) cut to its first len bits (0..32). */
-static inline u32 rw_v4_prefix(u32 addr, u32 len)
+/*
+ * A 32-bit word of an address in network order (an IPv4 address, or one
+ * word of an IPv6 one) cut to its first len bits; len >= 32 keeps it all.
+ */
+static inline u32 rw_word_prefix(u32 w, u32 len)
 {
 	if (len >= 32)
-		return addr;
-	return len ? addr & rw_htonl(~0U << (32 - len)) : 0;
+		return w;
+	return len ? w & rw_htonl(~0U << (32 - len)) : 0;
 }
 
 /*
@@ -86,19 +89,8 @@ static inline void rw_addr_mask(u32 *a, u8 family_is_v6, u32 len)
 
 	if (len >= bits)
 		return;
-	for (i = 0; i < 4; i++) {
-		u32 lo = i * 32, m;
-
-		if (len <= lo) {
-			a[i] = 0;
-			continue;
-		}
-		if (len >= lo + 32)
-			continue;
-		m = ~0U << (32 - (len - lo));
-		/* a[i] is big endian: build the mask in network order */
-		a[i] &= rw_htonl(m);
-	}
+	for (i = 0; i < 4; i++)
+		a[i] = rw_word_prefix(a[i], len > i * 32 ? len - i * 32 : 0);
 }
 
 #endif /* _RATEWIN_KEY_H */

@@ -626,7 +626,7 @@ static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	if (likely(c->mode == XT_RATEWIN_MODE_SRCIP &&
 		   xt_family(par) == NFPROTO_IPV4))
 		return rw_mt_key(skb, par, c, NULL,
-				 rw_v4_prefix((__force u32)ip_hdr(skb)->saddr,
+				 rw_word_prefix((__force u32)ip_hdr(skb)->saddr,
 					      c->srcmask[0]), true);
 	return rw_mt_any(skb, par, c);
 }
