@@ -170,11 +170,14 @@ b 3 6
 l 2 7
 d 3 6"
 
+# decisions FILE: the scenario's "table admitted over" lines
+decisions() { grep -v '^before\|^after\|^start' "$1"; }
+
 # judge WHAT FILE: the scenario's output against the expected decisions
 judge() {
 	local res
 	sed 's/^/#   /' "$2"
-	res=$(grep -v '^before\|^after\|^start' "$2")
+	res=$(decisions "$2")
 	if [ "$res" = "$WANT" ]; then
 		ok "$1: admitted/over as expected for the window, bucket, 30-day window and 1/day"
 	else
@@ -219,6 +222,6 @@ else
 	fail "the wrap did not fall inside the scenario (jiffies $jb, then $ja)"
 fi
 expect "same decisions across the wrap as before it" \
-	"$(grep -v '^before\|^after\|^start' "$B" | tr '\n' ';')" \
-	"$(grep -v '^before\|^after\|^start' "$A" | tr '\n' ';')"
+	"$(decisions "$B" | tr '\n' ';')" \
+	"$(decisions "$A" | tr '\n' ';')"
 ksft_exit

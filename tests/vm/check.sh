@@ -42,6 +42,19 @@ point() {
 	skip) S=$((S + 1)); echo "ok - $2 # SKIP" ;;
 	esac
 }
+# self_point NAME OK-LINE LOGS: a harness self-check's point, passed when
+# the caller's why[] is empty, else failed with each reason and its run
+# directory ($run) with the logs to read
+self_point() {
+	if [ ${#why[@]} -eq 0 ]; then
+		echo "check: self-check OK: $2"
+		point pass "harness self-check: $1"
+	else
+		printf 'check: self-check FAILED: %s\n' "${why[@]}"
+		echo "check: its run: ${run:-?} ($3)"
+		point fail "harness self-check: $1"
+	fi
+}
 add_counts() {
 	local p f s
 	read -r p f s < "$1" || return 1
@@ -254,14 +267,9 @@ main() {
 		run=$(sed -n 's/^run=//p' "$TMP/self.$s.verdict" 2>/dev/null)
 		grep -q 'WARNING:' "$run/kernel-report.txt" 2>/dev/null || why+=("the WARNING line was not caught in the log")
 		grep -q '^taint: .*W' "$run/kernel-report.txt" 2>/dev/null || why+=("the W taint flag was not caught")
-		if [ ${#why[@]} -eq 0 ]; then
-			echo "check: self-check OK: the harness failed that boot because of the kernel report"
-			point pass "harness self-check: $s fails its boot with a kernel report"
-		else
-			printf 'check: self-check FAILED: %s\n' "${why[@]}"
-			echo "check: its run: ${run:-?} (console.log, kernel-report.txt)"
-			point fail "harness self-check: $s fails its boot with a kernel report"
-		fi
+		self_point "$s fails its boot with a kernel report" \
+			"the harness failed that boot because of the kernel report" \
+			"console.log, kernel-report.txt"
 	done
 
 	if [ -n "$stallpid" ]; then
@@ -278,14 +286,9 @@ main() {
 			why+=("the kernel did not reach the hanging init")
 		st=$(sed -n 's/^total_seconds=//p' "$TMP/stall.verdict" 2>/dev/null)
 		[ -n "$st" ] && [ "${st%.*}" -lt "$stall_max" ] || why+=("it took ${st:-?} s, not ended by the watchdog")
-		if [ ${#why[@]} -eq 0 ]; then
-			echo "check: self-check OK: the harness ended the hung boot after $stall_s s of silence, twice (${st} s the second time)"
-			point pass "harness self-check: a boot hung before init ends as a stall"
-		else
-			printf 'check: self-check FAILED: %s\n' "${why[@]}"
-			echo "check: its run: ${run:-?} (console.log)"
-			point fail "harness self-check: a boot hung before init ends as a stall"
-		fi
+		self_point "a boot hung before init ends as a stall" \
+			"the harness ended the hung boot after $stall_s s of silence, twice (${st} s the second time)" \
+			"console.log"
 	fi
 
 	# ---- install paths: make install, DKMS and the boot of 30_dkms ----

@@ -400,7 +400,6 @@ main() {
 	if [ "${KERNEL:-}" = debug ]; then
 		scale=${VM_TIMEOUT_SCALE:-4}
 		base=600
-		stall=${VM_STALL_TIMEOUT:-300}
 	fi
 	deftimeout=$((deftimeout * scale))
 	{
