@@ -591,8 +591,8 @@ again:
 		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
 		goto out;
 	}
-	admitted = rw_decide(&e->st, &e->flags, rw_entry_win(e, c), &c->lim,
-			     now, rw_cost(&c->lim, skb->len), conns);
+	admitted = rw_decide_shaped(&e->st, &e->flags, rw_entry_win(e, c),
+				    &c->lim, now, skb->len, conns);
 	if (admitted)
 		e->admitted++;
 	else

@@ -357,8 +357,6 @@ static void advance(u64 t)
 
 static void packet(u64 cost_units, u32 conns)
 {
-	u64 cost = has(XT_RATEWIN_F_BYTES) ? cost_units << RW_FP_SHIFT :
-					     RW_FP_ONE;
 	u64 cost_u = has(XT_RATEWIN_F_BYTES) ? cost_units : 1;
 	bool banned, bucket_ok, conn_ok, win_exact_ok = true, win_lax_ok = true;
 	bool others_ok, got, exact_ring;
@@ -381,8 +379,9 @@ static void packet(u64 cost_units, u32 conns)
 	}
 	others_ok = !banned && bucket_ok && conn_ok;
 
-	got = rw_decide(&S.st, &S.sflags, winp(), &S.lim, (u32)S.T, cost,
-			conns);
+	/* as the module decides: by shape, from the packet's length */
+	got = rw_decide_shaped(&S.st, &S.sflags, winp(), &S.lim, (u32)S.T,
+			       (u32)cost_units, conns);
 	TRACE("packet T=%#llx cost %llu conns %u: %s (model: banned %d "
 	      "bucket %d conn %d window exact %d lax %d)\n",
 	      (unsigned long long)S.T, (unsigned long long)cost_units, conns,

@@ -22,8 +22,11 @@
  * than DURATION/16 late, rw_win_next); ban semantics; overflow edges (1/day
  * with burst 1e6, the ABI's largest values, elapsed times near 2^32, streams
  * across the 32-bit wrap of jiffies); rw_limits_init's range checks;
- * rw_win_migrate between every window form; rw_idle_state; and that neither
- * reclaiming an idle entry nor refreshing at any time changes a verdict.
+ * rw_win_migrate between every window form; rw_idle_state; that neither
+ * reclaiming an idle entry nor refreshing at any time changes a verdict;
+ * and that each shape's own decision leaves an entry byte for byte as
+ * rw_decide() does. The streams are decided as the module decides them,
+ * by rw_decide_shaped().
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -340,11 +343,12 @@ static void ent_init(struct ent *e, const struct rw_limits *l, u64 now)
 		rw_win_init(e->win, l, (u32)now);
 }
 
+/* The decision as the module makes it: by shape (rw_decide_shaped()). */
 static bool ent_decide(struct ent *e, const struct rw_limits *l, u64 now,
 		       u32 len, u32 conns)
 {
-	return rw_decide(&e->st, &e->sf, winp(e, l), l, (u32)now,
-			 rw_cost(l, len), conns);
+	return rw_decide_shaped(&e->st, &e->sf, winp(e, l), l, (u32)now, len,
+				conns);
 }
 
 static void ent_refresh(struct ent *e, const struct rw_limits *l, u64 now)
@@ -2045,6 +2049,80 @@ static void t_stale_window(void)
 	CHECK(rw_idle_state(&e.st, e.sf, e.win, &l) == false, "idle");
 }
 
+/*
+ * rw_limits_init() picks the shape of each combination of limits, and the
+ * shapes' own code (rw_decide_shaped()) leaves an entry exactly as
+ * rw_decide() does: the same verdicts and the same bytes of state, for
+ * fresh entries and for entries that a rule with a ban left banned.
+ */
+static void t_shapes(void)
+{
+	static const u32 wants[] = {
+		W_RATE | W_NOBAN, W_RATE | W_BYTES | W_NOBAN,
+		W_WIN | W_NOBAN, W_WIN | W_NOBAN | W_NOCALL,
+		W_WIN | W_SLOTS | W_NOBAN, W_RATE, W_WIN, W_CONN,
+		W_RATE | W_WIN, W_RATE | W_WIN | W_CONN | W_BYTES,
+	};
+	u64 seen[3] = { 0 }, events = 0, banned = 0;
+	u32 i, k;
+
+	for (i = 0; i < 3000; i++) {
+		u32 want = wants[i % ARRAY_SIZE(wants)];
+		u32 f, shape = RW_SHAPE_ANY;
+		struct rw_limits l;
+		struct ent a, b;
+		struct cfg c;
+		u64 now, span;
+
+		rand_cfg(&c, want);
+		if (lim_of(&c, &l))
+			return;
+		f = c.flags & (F_RATE | F_WIN | F_CONN | F_BAN);
+		if (f == F_RATE)
+			shape = RW_SHAPE_RATE;
+		else if (f == F_WIN && c.win_n <= RW_WIN_EXACT_MAX)
+			shape = RW_SHAPE_RING;
+		CHECK(l.shape == shape, "shape %u, want %u: %s", l.shape,
+		      shape, cfg_str(&c));
+		seen[l.shape]++;
+		now = rand_base();
+		ent_init(&a, &l, now);
+		if (rpct(&R, 30)) {
+			/* banned by an earlier rule of the same table */
+			a.sf |= RW_S_BANNED;
+			a.st.ban_start = (u32)(now - rbelow(&R, 1000));
+			banned++;
+		}
+		b = a;
+		span = max64(c.p_j, c.d_j) * 2 + 2;
+		for (k = 0; k < 500; k++) {
+			u32 len = rrange(&R, 0, 3000), conns = rbelow(&R, 10);
+			bool da, db;
+
+			now += rpct(&R, 50) ? 0 : rpct(&R, 70) ?
+			       rbelow(&R, 4) : rbelow(&R, span);
+			da = rw_decide_shaped(&a.st, &a.sf, winp(&a, &l), &l,
+					      (u32)now, len, conns);
+			db = rw_decide(&b.st, &b.sf, winp(&b, &l), &l,
+				       (u32)now, rw_cost(&l, len), conns);
+			events++;
+			if (da != db || memcmp(&a, &b, sizeof(a))) {
+				CHECK(0, "event %u: shaped %d, rw_decide %d, "
+				      "state %s (%s)", k, da, db,
+				      memcmp(&a, &b, sizeof(a)) ?
+				      "differs" : "same", cfg_str(&c));
+				break;
+			}
+		}
+	}
+	printf("#   %llu events; configurations by shape: any %llu, rate "
+	       "%llu, ring %llu; %llu started banned\n", U(events),
+	       U(seen[RW_SHAPE_ANY]), U(seen[RW_SHAPE_RATE]),
+	       U(seen[RW_SHAPE_RING]), U(banned));
+	CHECK(seen[RW_SHAPE_ANY] && seen[RW_SHAPE_RATE] &&
+	      seen[RW_SHAPE_RING], "a shape was never drawn");
+}
+
 /* ---- main ------------------------------------------------------------ */
 
 static const struct {
@@ -2093,6 +2171,8 @@ static const struct {
 	  "rate" },
 	{ t_stale_window, "a window area with no window configured never "
 	  "refuses" },
+	{ t_shapes, "each shape's own decision leaves the entry as "
+	  "rw_decide() does" },
 };
 
 int main(int argc, char **argv)
