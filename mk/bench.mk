@@ -22,3 +22,29 @@ HELP += "bench|benchmark in the VM: table, JSON, plots under results/bench/ (und
 HELP += "bench-quick|a short smoke run of make bench"
 HELP += "bench-analyze|redo the table and plots of a run (R=results/bench/<stamp>)"
 DEPS_PACKAGES += gnuplot-nox linux-perf
+
+# Instructions per decision (tests/bench/decide_insns.c) under callgrind:
+# each shape's own code against rw_decide(). Userspace, no VM.
+DECIDE_INSNS := $(BUILD)/decide_insns
+$(DECIDE_INSNS): tests/bench/decide_insns.c kernel/ratewin_algo.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -Werror -I include/uapi -I kernel $< -o $@
+
+.PHONY: bench-decide
+bench-decide: $(DECIDE_INSNS)
+	@command -v valgrind >/dev/null || { echo "bench-decide: valgrind is missing (make deps)"; exit 1; }
+	@printf '| case | rw_decide() | rw_decide_shaped() |\n|---|---|---|\n'; \
+	for c in $$($(DECIDE_INSNS) list); do \
+		row="| $$c"; \
+		for p in general shaped; do \
+			out=$(BUILD)/decide_insns.$$c.$$p.cg; \
+			valgrind -q --tool=callgrind --toggle-collect=decide_one \
+				--callgrind-out-file=$$out $(DECIDE_INSNS) $$c $$p >/dev/null || exit 1; \
+			ir=$$(awk '/^totals:/ { print $$2 }' $$out); \
+			row="$$row | $$(awk -v ir=$$ir 'BEGIN { printf "%.1f", ir / 3000000 }')"; \
+		done; \
+		echo "$$row |"; \
+	done
+
+HELP += "bench-decide|instructions per decision, by shape, under callgrind (no VM)"
+DEPS_PACKAGES += valgrind
