@@ -232,7 +232,9 @@ def summarize(t):
                 }
                 if bmed and c != base:
                     e["delta_ns"] = 1e9 / med - 1e9 / bmed
-                    per = [1e9 / rounds[r] - 1e9 / b[r] for r in rounds if r in b]
+                    by_round = {r: 1e9 / rounds[r] - 1e9 / b[r] for r in rounds if r in b}
+                    per = list(by_round.values())
+                    e["delta_ns_by_round"] = by_round
                     if per:
                         e["delta_ns_round_min"] = min(per)
                         e["delta_ns_round_max"] = max(per)
@@ -635,6 +637,30 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
             continue
         L.append("| %s / %s | %s |" % (a, b, " | ".join(
             fmt_ratio(ratio(above(a, n), above(b, n))) for n in ns)))
+    L.append("")
+    # For information too: a round measures every contender of its phase
+    # within seconds, so the ratio of two deltas of one round compares the
+    # same stretch of host time; the median over rounds, with its spread,
+    # shows how far a ratio of medians (above) may be from it on a host
+    # whose speed changes between rounds.
+    L.append("For information, the median of the per-round ratios [min-max], each "
+             "round's deltas against that round's no-rule run (targets use the "
+             "ratios above):")
+    L.append("")
+    L.append("| per-round ratio | " + " | ".join(nlabel(n) for n in ns) + " |")
+    L.append("|---|" + "---|" * len(ns))
+
+    def per_round(a, b, n):
+        da = summ.get(a, {}).get(n, {}).get("delta_ns_by_round") or {}
+        db = summ.get(b, {}).get(n, {}).get("delta_ns_by_round") or {}
+        rs = sorted(da[r] / db[r] for r in da if r in db and db[r] > 0)
+        if not rs:
+            return "-"
+        return "%.2f [%.2f-%.2f]" % (statistics.median(rs), rs[0], rs[-1])
+    for a, b in pairs:
+        if b == "hashlimit" and a == "rw-all":
+            continue
+        L.append("| %s / %s | %s |" % (a, b, " | ".join(per_round(a, b, n) for n in ns)))
     L.append("")
     if mem:
         L.append("### Memory per entry (table filled by one sweep of N sources)")
