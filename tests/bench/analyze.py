@@ -605,17 +605,26 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
     L.append("")
     L.append("### Ratios of ratewin's delta to the anchors'")
     L.append("")
-    L.append("| ratio | " + " | ".join(nlabel(n) for n in ns) + " |")
-    L.append("|---|" + "---|" * len(ns))
     pairs = [("rw-rate", "hashlimit"), ("rw-rate", "nft"), ("rw-rate", "recent"),
              ("rw-window", "recent"), ("rw-window", "hashlimit"),
              ("rw-conn", "connlimit"), ("rw-all", "hashlimit-ct"), ("rw-all", "hashlimit"),
              ("rw-all", "connlimit")]
-    for a, b in pairs:
-        row = [fmt_ratio(ratio(summ.get(a, {}).get(n, {}).get("delta_ns"),
-                               summ.get(b, {}).get(n, {}).get("delta_ns"))) for n in ns]
-        L.append("| %s / %s | %s |" % (a, b, " | ".join(row)))
-    L.append("")
+
+    def pair_table(head, cell, across_phases=True):
+        """One row per pair, one cell(a, b, n) per source count. Without
+        across_phases, no row for a pair whose two sides are measured in
+        different phases (rw-all of phase B against hashlimit of A)."""
+        L.append("| %s | " % head + " | ".join(nlabel(n) for n in ns) + " |")
+        L.append("|---|" + "---|" * len(ns))
+        for a, b in pairs:
+            if not across_phases and (a, b) == ("rw-all", "hashlimit"):
+                continue
+            L.append("| %s / %s | %s |" % (a, b, " | ".join(cell(a, b, n) for n in ns)))
+        L.append("")
+
+    def delta(c, n):
+        return summ.get(c, {}).get(n, {}).get("delta_ns")
+    pair_table("ratio", lambda a, b, n: fmt_ratio(ratio(delta(a, n), delta(b, n))))
     # For information (the targets use the deltas above): the same ratios
     # with the floor's delta taken off both sides, i.e. what the match
     # itself adds beyond calling a match at all.
@@ -623,8 +632,6 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
              "(anchor - floor), the floor of the contender's phase (targets use the "
              "ratios above):")
     L.append("")
-    L.append("| ratio above the floor | " + " | ".join(nlabel(n) for n in ns) + " |")
-    L.append("|---|" + "---|" * len(ns))
 
     def above(c, n):
         e = summ.get(c, {}).get(n, {})
@@ -632,12 +639,8 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
         if e.get("delta_ns") is None or f.get("delta_ns") is None:
             return None
         return e["delta_ns"] - f["delta_ns"]
-    for a, b in pairs:
-        if b == "hashlimit" and a == "rw-all":
-            continue
-        L.append("| %s / %s | %s |" % (a, b, " | ".join(
-            fmt_ratio(ratio(above(a, n), above(b, n))) for n in ns)))
-    L.append("")
+    pair_table("ratio above the floor",
+               lambda a, b, n: fmt_ratio(ratio(above(a, n), above(b, n))), False)
     # For information too: a round measures every contender of its phase
     # within seconds, so the ratio of two deltas of one round compares the
     # same stretch of host time; the median over rounds, with its spread,
@@ -647,8 +650,6 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
              "round's deltas against that round's no-rule run (targets use the "
              "ratios above):")
     L.append("")
-    L.append("| per-round ratio | " + " | ".join(nlabel(n) for n in ns) + " |")
-    L.append("|---|" + "---|" * len(ns))
 
     def per_round(a, b, n):
         da = summ.get(a, {}).get(n, {}).get("delta_ns_by_round") or {}
@@ -657,11 +658,7 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
         if not rs:
             return "-"
         return "%.2f [%.2f-%.2f]" % (statistics.median(rs), rs[0], rs[-1])
-    for a, b in pairs:
-        if b == "hashlimit" and a == "rw-all":
-            continue
-        L.append("| %s / %s | %s |" % (a, b, " | ".join(per_round(a, b, n) for n in ns)))
-    L.append("")
+    pair_table("per-round ratio", per_round, False)
     if mem:
         L.append("### Memory per entry (table filled by one sweep of N sources)")
         L.append("")
