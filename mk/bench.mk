@@ -38,10 +38,11 @@ bench-decide: $(DECIDE_INSNS)
 		row="| $$c"; \
 		for p in general shaped; do \
 			out=$(BUILD)/decide_insns.$$c.$$p.cg; \
-			valgrind -q --tool=callgrind --toggle-collect=decide_one \
-				--callgrind-out-file=$$out $(DECIDE_INSNS) $$c $$p >/dev/null || exit 1; \
+			res=$$(valgrind -q --tool=callgrind --toggle-collect=decide_one \
+				--callgrind-out-file=$$out $(DECIDE_INSNS) $$c $$p) || exit 1; \
+			m=$$(echo "$$res" | awk '{ print $$3 }'); \
 			ir=$$(awk '/^totals:/ { print $$2 }' $$out); \
-			row="$$row | $$(awk -v ir=$$ir 'BEGIN { printf "%.1f", ir / 3000000 }')"; \
+			row="$$row | $$(awk -v ir=$$ir -v m=$$m 'BEGIN { printf "%.1f", ir / m }')"; \
 		done; \
 		echo "$$row |"; \
 	done
