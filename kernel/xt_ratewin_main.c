@@ -627,7 +627,7 @@ static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 		   xt_family(par) == NFPROTO_IPV4))
 		return rw_mt_key(skb, par, c, NULL,
 				 rw_word_prefix((__force u32)ip_hdr(skb)->saddr,
-					      c->srcmask[0]), true);
+						c->srcmask[0]), true);
 	return rw_mt_any(skb, par, c);
 }
 
