@@ -87,13 +87,12 @@ enum rw_win_kind {
 
 /*
  * Decision shapes: the limit combinations that rw_decide_shaped() decides
- * with code of their own. rw_limits_init() picks one.
+ * with code of their own, rw_decide() compiled for constant limit flags.
+ * A shape is the XT_RATEWIN_F_LIMITS bits of a rule without a ban whose
+ * window, if any, is exact (N <= 32); 0 is anything else, decided by
+ * rw_decide() reading the rule's flags. rw_limits_init() picks it.
  */
-enum rw_shape {
-	RW_SHAPE_ANY,		/* anything else: rw_decide() */
-	RW_SHAPE_RATE,		/* a bucket alone */
-	RW_SHAPE_RING,		/* an exact window (N <= 32) alone */
-};
+#define RW_SHAPE_ANY	0
 
 /* Per-entry state flags. */
 enum {
@@ -113,7 +112,7 @@ struct rw_limits {
 	u32	win_j;		/* window: duration in jiffies, > 0 */
 	u32	slot_j;		/* slotted window: slot length */
 	u8	win_kind;	/* enum rw_win_kind */
-	u8	shape;		/* enum rw_shape */
+	u8	shape;		/* RW_SHAPE_ANY or XT_RATEWIN_F_* limits */
 	u32	conn_above;
 	u32	ban_j;		/* 0: no ban */
 };
@@ -521,25 +520,26 @@ static __always_inline void rw_refresh(struct rw_state *st, u8 *sflags,
 }
 
 /*
- * The combined decision (SPEC section 4). conns is the key's live
- * connection count including this packet's (ignored without F_CONN).
- * Returns true when the packet is admitted; then the bucket and the
- * window are charged together. Otherwise nothing is consumed, the event
- * enters the window with count-all, and a ban starts (or restarts, with
- * count-all).
+ * The combined decision (SPEC section 4), for a rule whose flags are
+ * flags and whose window kind is kind (RW_WIN_NONE without one).
+ * conns is the key's live connection count including this packet's
+ * (ignored without F_CONN). Returns true when the packet is admitted;
+ * then the bucket and the window are charged together. Otherwise nothing
+ * is consumed, the event enters the window with count-all, and a ban
+ * starts (or restarts, with count-all).
  *
  * The limits are read once into locals and passed to the steps (the
  * *_k() forms): the entry stores in between would otherwise make the
  * compiler read them again (it cannot tell that they do not alias), and
- * a rule without a window tests for one once before and once after the
- * decision. The common shapes have code of their own (rw_decide_shaped()).
+ * a rule without a window would test for one once before and once after
+ * the decision. Called with constant flags and kind, it compiles to the
+ * straight-line code of one shape (rw_decide_shaped()).
  */
-static __always_inline bool rw_decide(struct rw_state *st, u8 *sflags,
-				      void *win, const struct rw_limits *lim,
-				      u32 now, u64 cost, u32 conns)
+static __always_inline bool rw_decide_k(struct rw_state *st, u8 *sflags,
+					void *win, const struct rw_limits *lim,
+					u32 now, u64 cost, u32 conns,
+					const u32 flags, u8 kind)
 {
-	const u32 flags = lim->flags;
-	u8 kind = win ? lim->win_kind : RW_WIN_NONE;
 	const u32 win_n = lim->win_n;
 	bool banned, ok;
 
@@ -569,72 +569,81 @@ static __always_inline bool rw_decide(struct rw_state *st, u8 *sflags,
 	return false;
 }
 
-/*
- * rw_decide() for a bucket alone (RW_SHAPE_RATE), of an entry not banned:
- * the same steps without the tests for the parts the shape lacks.
- */
-static __always_inline bool rw_decide_rate(struct rw_state *st,
-					   const struct rw_limits *lim,
-					   u32 now, u64 cost)
+/* The decision for any rule: rw_decide_k() with the rule's own flags. */
+static __always_inline bool rw_decide(struct rw_state *st, u8 *sflags,
+				      void *win, const struct rw_limits *lim,
+				      u32 now, u64 cost, u32 conns)
 {
-	rw_bucket_refill(st, lim, now);
-	st->last = now;
-	if (st->tokens < cost)
-		return false;
-	st->tokens -= cost;
-	return true;
+	return rw_decide_k(st, sflags, win, lim, now, cost, conns, lim->flags,
+			   win ? lim->win_kind : RW_WIN_NONE);
 }
 
 /*
- * rw_decide() for an exact window alone (RW_SHAPE_RING), of an entry not
- * banned. Without count-all an event over the limit is not recorded.
+ * rw_decide() for shape limits (see RW_SHAPE_ANY) and an entry that is
+ * not banned: the limit flags and the window kind are constants, the
+ * count-all and bytes flags are read from the rule.
  */
-static __always_inline bool rw_decide_ring(struct rw_state *st,
-					   struct rw_ring *r,
-					   const struct rw_limits *lim,
-					   u32 now)
+static __always_inline bool rw_decide_as(struct rw_state *st, u8 *sflags,
+					 void *win,
+					 const struct rw_limits *lim,
+					 u32 now, u32 len, u32 conns,
+					 const u32 limits)
 {
-	const u32 n = lim->win_n;
-	const bool count_all = lim->flags & XT_RATEWIN_F_COUNT_ALL;
+	const u32 flags = limits | (lim->flags & (XT_RATEWIN_F_BYTES |
+						  XT_RATEWIN_F_COUNT_ALL));
 
-	st->last = now;
-	rw_ring_advance(r, n, lim->win_j, now);
-	if (r->count < n) {
-		rw_ring_record(r, n, now);
-		return true;
-	}
-	if (count_all)
-		rw_ring_record(r, n, now);
-	return false;
+	return rw_decide_k(st, sflags, win, lim, now,
+			   flags & XT_RATEWIN_F_BYTES ? (u64)len << RW_FP_SHIFT :
+							RW_FP_ONE,
+			   conns, flags,
+			   limits & XT_RATEWIN_F_WINDOW ? RW_WIN_RING :
+							  RW_WIN_NONE);
 }
 
 /*
- * The decision for a packet of len bytes: rw_decide(), with the common
- * shapes (see enum rw_shape) decided by their own straight-line code. A
- * banned entry, which a shape without a ban can hold after its rule
+ * The decision for a packet of len bytes: rw_decide(), with the rules
+ * of a shape (see RW_SHAPE_ANY) decided by their own straight-line code.
+ * A banned entry, which a shape without a ban can hold after its rule
  * changed, goes the general way, which ends the ban.
  *
- * Instructions per decision, counted by callgrind (make bench-decide):
- * a full count-all window of 8, 56 here against 80 through rw_decide();
- * a bucket, 47 against 53; other shapes pay about 5 for the dispatch.
- * Under emulation the difference is larger than the count says: the
- * general code keeps its limits and flags in stack slots around the
- * window's loop, and every branch it tests ends a translated block.
+ * Instructions per decision, counted by callgrind (make bench-decide),
+ * are in the README. Under emulation the difference is larger than the
+ * count says: the general code keeps its limits and flags in stack slots
+ * around the window's loop, and every branch it tests ends a translated
+ * block.
  */
 static __always_inline bool rw_decide_shaped(struct rw_state *st, u8 *sflags,
 					     void *win,
 					     const struct rw_limits *lim,
 					     u32 now, u32 len, u32 conns)
 {
-	switch (lim->shape) {
-	case RW_SHAPE_RATE:
-		if (likely(!(*sflags & RW_S_BANNED)))
-			return rw_decide_rate(st, lim, now, rw_cost(lim, len));
-		break;
-	case RW_SHAPE_RING:
-		if (likely(!(*sflags & RW_S_BANNED)))
-			return rw_decide_ring(st, win, lim, now);
-		break;
+	const u32 r = XT_RATEWIN_F_RATE, w = XT_RATEWIN_F_WINDOW,
+		  c = XT_RATEWIN_F_CONN;
+
+	if (likely(!(*sflags & RW_S_BANNED))) {
+		switch (lim->shape) {
+		case XT_RATEWIN_F_RATE:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, r);
+		case XT_RATEWIN_F_WINDOW:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, w);
+		case XT_RATEWIN_F_CONN:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, c);
+		case XT_RATEWIN_F_RATE | XT_RATEWIN_F_WINDOW:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, r | w);
+		case XT_RATEWIN_F_RATE | XT_RATEWIN_F_CONN:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, r | c);
+		case XT_RATEWIN_F_WINDOW | XT_RATEWIN_F_CONN:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, w | c);
+		case XT_RATEWIN_F_LIMITS:
+			return rw_decide_as(st, sflags, win, lim, now, len,
+					    conns, r | w | c);
+		}
 	}
 	return rw_decide(st, sflags, win, lim, now, rw_cost(lim, len), conns);
 }
@@ -713,15 +722,10 @@ static inline int rw_limits_init(struct rw_limits *lim, u32 flags,
 			return -1;
 		lim->ban_j = ban_j;
 	}
-	switch (flags & (XT_RATEWIN_F_LIMITS | XT_RATEWIN_F_BAN)) {
-	case XT_RATEWIN_F_RATE:
-		lim->shape = RW_SHAPE_RATE;
-		break;
-	case XT_RATEWIN_F_WINDOW:
-		if (lim->win_kind == RW_WIN_RING)
-			lim->shape = RW_SHAPE_RING;
-		break;
-	}
+	/* a ban, or a slotted window: the general way */
+	if (!(flags & XT_RATEWIN_F_BAN) &&
+	    (!(flags & XT_RATEWIN_F_WINDOW) || lim->win_kind == RW_WIN_RING))
+		lim->shape = flags & XT_RATEWIN_F_LIMITS;
 	return 0;
 }
 

@@ -38,7 +38,7 @@ bench-decide: $(DECIDE_INSNS)
 		row="| $$c"; \
 		for p in general shaped; do \
 			out=$(BUILD)/decide_insns.$$c.$$p.cg; \
-			res=$$(valgrind -q --tool=callgrind --toggle-collect=decide_one \
+			res=$$(valgrind -q --tool=callgrind --toggle-collect=decide_$$p \
 				--callgrind-out-file=$$out $(DECIDE_INSNS) $$c $$p) || exit 1; \
 			m=$$(echo "$$res" | awk '{ print $$3 }'); \
 			ir=$$(awk '/^totals:/ { print $$2 }' $$out); \

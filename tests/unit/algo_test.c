@@ -2060,15 +2060,19 @@ static void t_shapes(void)
 	static const u32 wants[] = {
 		W_RATE | W_NOBAN, W_RATE | W_BYTES | W_NOBAN,
 		W_WIN | W_NOBAN, W_WIN | W_NOBAN | W_NOCALL,
-		W_WIN | W_SLOTS | W_NOBAN, W_RATE, W_WIN, W_CONN,
-		W_RATE | W_WIN, W_RATE | W_WIN | W_CONN | W_BYTES,
+		W_CONN | W_NOBAN, W_RATE | W_WIN | W_NOBAN,
+		W_RATE | W_CONN | W_BYTES | W_NOBAN, W_WIN | W_CONN | W_NOBAN,
+		W_RATE | W_WIN | W_CONN | W_NOBAN,
+		W_WIN | W_SLOTS | W_NOBAN, W_WIN | W_SLOTS | W_RATE | W_NOBAN,
+		W_RATE, W_WIN, W_CONN, W_RATE | W_WIN,
+		W_RATE | W_WIN | W_CONN | W_BYTES,
 	};
-	u64 seen[3] = { 0 }, events = 0, banned = 0;
+	u64 seen[8] = { 0 }, events = 0, banned = 0;
 	u32 i, k;
 
-	for (i = 0; i < 3000; i++) {
+	for (i = 0; i < 6000; i++) {
 		u32 want = wants[i % ARRAY_SIZE(wants)];
-		u32 f, shape = RW_SHAPE_ANY;
+		u32 shape = RW_SHAPE_ANY;
 		struct rw_limits l;
 		struct ent a, b;
 		struct cfg c;
@@ -2077,14 +2081,13 @@ static void t_shapes(void)
 		rand_cfg(&c, want);
 		if (lim_of(&c, &l))
 			return;
-		f = c.flags & (F_RATE | F_WIN | F_CONN | F_BAN);
-		if (f == F_RATE)
-			shape = RW_SHAPE_RATE;
-		else if (f == F_WIN && c.win_n <= RW_WIN_EXACT_MAX)
-			shape = RW_SHAPE_RING;
+		/* no ban, and an exact window if any: the limits */
+		if (!(c.flags & F_BAN) &&
+		    (!(c.flags & F_WIN) || c.win_n <= RW_WIN_EXACT_MAX))
+			shape = c.flags & (F_RATE | F_WIN | F_CONN);
 		CHECK(l.shape == shape, "shape %u, want %u: %s", l.shape,
 		      shape, cfg_str(&c));
-		seen[l.shape]++;
+		seen[l.shape & 7]++;
 		now = rand_base();
 		ent_init(&a, &l, now);
 		if (rpct(&R, 30)) {
@@ -2115,12 +2118,13 @@ static void t_shapes(void)
 			}
 		}
 	}
-	printf("#   %llu events; configurations by shape: any %llu, rate "
-	       "%llu, ring %llu; %llu started banned\n", U(events),
-	       U(seen[RW_SHAPE_ANY]), U(seen[RW_SHAPE_RATE]),
-	       U(seen[RW_SHAPE_RING]), U(banned));
-	CHECK(seen[RW_SHAPE_ANY] && seen[RW_SHAPE_RATE] &&
-	      seen[RW_SHAPE_RING], "a shape was never drawn");
+	printf("#   %llu events; configurations by shape (limit flags, 0: "
+	       "the general way):", U(events));
+	for (i = 0; i < 8; i++)
+		printf(" %u: %llu%s", i, U(seen[i]), i < 7 ? "," : "");
+	printf("; %llu started banned\n", U(banned));
+	for (i = 0; i < 8; i++)
+		CHECK(seen[i], "shape %u was never drawn", i);
 }
 
 /* ---- main ------------------------------------------------------------ */
