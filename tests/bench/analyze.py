@@ -190,7 +190,7 @@ def ratio(a, b):
 # ---- throughput ------------------------------------------------------------
 
 def throughput(raw):
-    """{phase: {n: {contender: {round: pps}}}}"""
+    """{phase: {n: [(round, contender, pps), ...]}} in the order measured"""
     t = {}
     for l in read_lines(os.path.join(raw, "tput.tsv")):
         f = l.split()
@@ -200,24 +200,83 @@ def throughput(raw):
         p = pps_of(*f[4:10])
         if p is None:
             continue
-        t.setdefault(phase, {}).setdefault(n, {}).setdefault(c, {})[rnd] = p
+        t.setdefault(phase, {}).setdefault(n, []).append((rnd, c, p))
     return t
 
 
+# A contender's no-rule neighbours differing by more than this part: the
+# host changed speed around the contender's run, which is then left out.
+MODE_STEP = 0.10
+# ... as long as this many of the contender's rounds are left
+MIN_STEADY = 3
+
+
+def relative_costs(seq, base):
+    """For each measurement of a contender: its time per packet relative to
+    the no-rule runs next to it, t / t_base - 1, with t_base the mean of
+    the two neighbours' times (guest.sh measures base, X, base, Y, base,
+    ...). A change of the host's speed that slows every packet alike
+    cancels out of it. Runs whose two neighbours differ by more than
+    MODE_STEP are left out while MIN_STEADY others are left. Without a
+    neighbouring no-rule run (an older run's layout), the median of its
+    round's no-rule runs. Returns {contender: {round: rel}} and (runs
+    left out, runs whose neighbours differ, runs with two neighbours)."""
+    by_round = {}
+    for r, c, p in seq:
+        if c == base:
+            by_round.setdefault(r, []).append(1e9 / p)
+    rel, unsteady, stepped, both = {}, {}, 0, 0
+    for i, (r, c, p) in enumerate(seq):
+        if c == base:
+            continue
+        nb = [1e9 / seq[j][2] for j in (i - 1, i + 1)
+              if 0 <= j < len(seq) and seq[j][1] == base and seq[j][0] == r]
+        if nb:
+            tb = sum(nb) / len(nb)
+        elif by_round.get(r):
+            tb = statistics.median(by_round[r])
+        else:
+            continue
+        x = (1e9 / p) / tb - 1
+        if len(nb) == 2:
+            both += 1
+            if abs(nb[0] - nb[1]) > MODE_STEP * min(nb):
+                stepped += 1
+                unsteady.setdefault(c, {})[r] = x
+                continue
+        rel.setdefault(c, {})[r] = x
+    left_out = 0
+    for c, u in unsteady.items():
+        if len(rel.get(c, {})) >= MIN_STEADY:
+            left_out += len(u)
+        else:
+            rel.setdefault(c, {}).update(u)
+    return rel, (left_out, stepped, both)
+
+
 def summarize(t):
-    """Per phase, n, contender: median/min/max pps and the added cost."""
+    """Per phase, n, contender: median/min/max pps and the added cost.
+
+    The added cost is the median over rounds of the contender's time per
+    packet relative to its neighbouring no-rule runs (relative_costs()),
+    times the no-rule time per packet (the median over all its runs)."""
     out = {}
     base_a = {}
+    steps = {}
     for phase in sorted(t):
         base = PHASE_BASE.get(phase)
         for n in sorted(t[phase]):
-            cs = t[phase][n]
-            b = cs.get(base, {})
-            bmed = statistics.median(b.values()) if b else None
+            seq = t[phase][n]
+            runs = {}
+            for r, c, p in seq:
+                runs.setdefault(c, []).append((r, p))
+            b = [p for _, p in runs.get(base, [])]
+            bmed = statistics.median(b) if b else None
             if phase == "A":
                 base_a[n] = bmed
-            for c, rounds in cs.items():
-                vals = list(rounds.values())
+            rel, steps[(phase, n)] = relative_costs(seq, base)
+            for c, rp in runs.items():
+                vals = [p for _, p in rp]
                 med = statistics.median(vals)
                 e = {
                     "phase": phase,
@@ -226,19 +285,19 @@ def summarize(t):
                     "pps_median": med,
                     "pps_min": min(vals),
                     "pps_max": max(vals),
-                    "pps_rounds": [rounds[r] for r in sorted(rounds)],
+                    "pps_rounds": vals,
                     "ns_per_packet": ns_per_pkt(med),
                     "baseline": base,
                 }
-                if bmed and c != base:
-                    e["delta_ns"] = 1e9 / med - 1e9 / bmed
-                    by_round = {r: 1e9 / rounds[r] - 1e9 / b[r] for r in rounds if r in b}
+                if bmed and c != base and rel.get(c):
+                    tb = 1e9 / bmed
+                    by_round = {r: x * tb for r, x in rel[c].items()}
                     per = list(by_round.values())
+                    e["delta_ns"] = statistics.median(per)
                     e["delta_ns_by_round"] = by_round
-                    if per:
-                        e["delta_ns_round_min"] = min(per)
-                        e["delta_ns_round_max"] = max(per)
-                        e["delta_ns_round_median"] = statistics.median(per)
+                    e["delta_ns_round_min"] = min(per)
+                    e["delta_ns_round_max"] = max(per)
+                    e["delta_ns_of_medians"] = 1e9 / med - tb
                 elif c == base:
                     e["delta_ns"] = 0.0
                 out.setdefault(c, {})[n] = e
@@ -247,7 +306,7 @@ def summarize(t):
         for n, e in byn.items():
             if e["phase"] == "B" and base_a.get(n):
                 e["delta_ns_vs_no_conntrack"] = 1e9 / e["pps_median"] - 1e9 / base_a[n]
-    return out
+    return out, steps
 
 
 # ---- memory ----------------------------------------------------------------
@@ -544,7 +603,7 @@ def targets(summ, mem, gcres, scale, ns):
 
 # ---- output ----------------------------------------------------------------
 
-def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
+def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof):
     L = []
     order = [c for c in ORDER if c in summ] + sorted(c for c in summ if c not in ORDER)
     k = int(meta.get("k", "1") or 1)
@@ -553,10 +612,12 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
                  "rules (the floor's too), all naming one table where the match has named "
                  "tables (connlimit: one tree per rule), so every packet is matched K times: "
                  "the first lookup finds its entry cold, the other K-1 warm. Every delta "
-                 "below is for K rules; ratios are unchanged by K. Rounds are interleaved "
-                 "(rotating order), %s s each." % (k, meta.get("secs", "?")))
+                 "below is for K rules; ratios are unchanged by K. In a round every "
+                 "contender runs once, between two runs without a rule, in an order "
+                 "that rotates by round; %s s a run." % (k, meta.get("secs", "?")))
         L.append("")
-    L.append("### Packets per second (median [min-max] over %s rounds)" % meta.get("rounds", "?"))
+    L.append("### Packets per second (median [min-max] over %s rounds; no rule: over all "
+             "its runs)" % meta.get("rounds", "?"))
     L.append("")
     if meta.get("clock") == "cpu":
         L.append("Per second of host CPU time of the vCPU thread that ran pktgen (the "
@@ -575,11 +636,24 @@ def markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof):
         L.append("| %s | %s |" % (LABEL.get(c, c), " | ".join(row)))
     L.append("")
     L.append("### Added cost per packet, ns (delta = 1e9/pps(rule) - 1e9/pps(no rule); "
-             "[min-max] of the per-round deltas)")
+             "median [min-max] over the rounds used)")
     L.append("")
-    L.append("Phase B rows are against the no-rule run with conntrack on; the "
-             "\"+ct\" figure is against phase A's no rule, conntrack included.")
+    L.append("Each round's delta is taken against the two no-rule runs on either side "
+             "of the rule's run, as a share of their time per packet, and given in ns "
+             "of the median no-rule time per packet: a change of the host's speed "
+             "between rounds, which slows every packet alike, cancels out. Phase B rows "
+             "are against the no-rule runs with conntrack on; the \"+ct\" figure is "
+             "the ratio of the medians against phase A's no rule, conntrack included.")
     L.append("")
+    if any(v[2] for v in steps.values()):
+        L.append("Runs whose two no-rule neighbours differ by more than %d%% (the host "
+                 "changed speed around them), of all runs, and how many of them are "
+                 "left out (while %d rounds of the contender are left): %s." % (
+                     round(MODE_STEP * 100), MIN_STEADY, ", ".join(
+                         "%s-%s %d of %d, %d out" % (ph, nlabel(n), v[1], v[2], v[0])
+                         for (ph, n), v in sorted(
+                             steps.items(), key=lambda x: (x[0][1], x[0][0])))))
+        L.append("")
     L.append("| contender | " + " | ".join(nlabel(n) for n in ns) + " |")
     L.append("|---|" + "---|" * len(ns))
     for c in order:
@@ -761,7 +835,7 @@ def main():
         if l.startswith("vm: waited ") and l.endswith("s for a VM slot"):
             host["slot_wait_seconds"] = l.split()[2][:-1]
     t = throughput(raw)
-    summ = summarize(t)
+    summ, steps = summarize(t)
     ns = sorted({n for ph in t.values() for n in ph})
     mem = memory(raw, int(meta.get("k", "1") or 1))
     pre = prefill(raw)
@@ -788,6 +862,7 @@ def main():
     res = {"meta": meta, "host": host, "clock": clock,
            "clock_offset_s": HOSTCPU.offset,
            "sources": ns, "throughput": summ,
+           "speed_steps": {"%s-%d" % k: list(v) for k, v in steps.items()},
            "memory": mem, "prefill": pre, "gc": gcres, "scaling": scale,
            "targets": tg, "stage_seconds": stages}
     with open(os.path.join(outdir, "results.json"), "w") as f:
@@ -795,7 +870,7 @@ def main():
     prof = profiles(raw)
     res["profiles"] = prof
     meta["clock"] = clock
-    md = markdown(summ, mem, pre, gcres, scale, tg, meta, host, ns, prof)
+    md = markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof)
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write(md)
     sys.stdout.write(md)

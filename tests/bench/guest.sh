@@ -63,9 +63,9 @@ fi
 : "${BENCH_CONNLIMIT_MAX:=65536}"	# connlimit: K trees of this many
 : "${BENCH_K:=10}"		# identical rules per contender chain
 : "${BENCH_FILL_THREADS:=2}"	# pktgen threads filling a table
-: "${BENCH_ROUNDS:=5}"
-: "${BENCH_SECS:=1}"		# one measurement
-: "${BENCH_SETTLE:=0.2}"	# after a switch, before measuring
+: "${BENCH_ROUNDS:=7}"
+: "${BENCH_SECS:=0.4}"		# one measurement
+: "${BENCH_SETTLE:=0.1}"	# after a switch, before measuring
 : "${BENCH_PHASES:=A B}"
 : "${BENCH_A:=none floor hashlimit recent nft rw-rate rw-window}"
 : "${BENCH_B:=none-ct floor-ct hashlimit-ct connlimit rw-conn rw-all}"
@@ -78,6 +78,7 @@ fi
 : "${BENCH_SCALE_CONTENDERS:=none hashlimit rw-rate rw-window}"
 : "${BENCH_SCALE_SOURCES:=65536}"	# per thread
 : "${BENCH_SCALE_ROUNDS:=3}"
+: "${BENCH_SCALE_SECS:=1}"
 : "${BENCH_PERF:=1}"
 : "${BENCH_PERF_AT:=1048576}"		# source counts profiled
 : "${BENCH_MEM_MIN:=65536}"		# memory snapshots from this many sources
@@ -511,18 +512,26 @@ do_phase() {
 		[ -f "$c" ] && log "$tag: $c: $(head -n 2 "$c" | tr '\n' ' ')"
 	done
 
-	# rounds: random sources over the same N
+	# rounds: random sources over the same N. Each contender is measured
+	# between two runs of the phase's no-rule baseline, which the
+	# analysis takes its cost against; the order rotates by round.
 	pg_setup 0 "0:$SRC_BASE:$n" || return 1
 	pg_start
 	sleep 1
-	# shellcheck disable=SC2086
-	set -- $list
-	k=$#
-	for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+	local base=none others=() seq
+	[ "$phase" = B ] && base=none-ct
+	for c in $list; do
+		[ "$c" = "$base" ] || others+=("$c")
+	done
+	k=${#others[@]}
+	[[ " $list " == *" $base "* ]] || base=""
+	for ((r = 1; r <= BENCH_ROUNDS && k > 0; r++)); do
 		rot=$(((r - 1) % k))
+		seq=$base
 		for ((i = 0; i < k; i++)); do
-			local idx=$(((rot + i) % k + 1))
-			c=${!idx}
+			seq+=" ${others[(rot + i) % k]} $base"
+		done
+		for c in $seq; do
 			activate "$c" || log "$tag: activate $c failed"
 			sleep "$BENCH_SETTLE"
 			measure "$BENCH_SECS"
@@ -643,7 +652,7 @@ do_scale() {
 					fi
 					pg_start
 					sleep "$BENCH_SETTLE"
-					measure "$BENCH_SECS"
+					measure "$BENCH_SCALE_SECS"
 					pg_stop
 					echo "$n $r $c $th $M" >> "$BENCH_OUT/scale.tsv"
 				done
