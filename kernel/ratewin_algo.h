@@ -478,11 +478,15 @@ static inline bool rw_banned(const struct rw_state *st, u8 sflags,
 	return (sflags & RW_S_BANNED) && (u32)(now - st->ban_start) < lim->ban_j;
 }
 
-/* Cost in fixed-point tokens of a packet of len bytes. */
+/* Cost in fixed-point tokens of a packet of len bytes, for rule flags. */
+static __always_inline u64 rw_cost_k(u32 flags, u32 len)
+{
+	return flags & XT_RATEWIN_F_BYTES ? (u64)len << RW_FP_SHIFT : RW_FP_ONE;
+}
+
 static inline u64 rw_cost(const struct rw_limits *lim, u32 len)
 {
-	return lim->flags & XT_RATEWIN_F_BYTES ? (u64)len << RW_FP_SHIFT :
-						 RW_FP_ONE;
+	return rw_cost_k(lim->flags, len);
 }
 
 /*
@@ -592,9 +596,7 @@ static __always_inline bool rw_decide_as(struct rw_state *st, u8 *sflags,
 	const u32 flags = limits | (lim->flags & (XT_RATEWIN_F_BYTES |
 						  XT_RATEWIN_F_COUNT_ALL));
 
-	return rw_decide_k(st, sflags, win, lim, now,
-			   flags & XT_RATEWIN_F_BYTES ? (u64)len << RW_FP_SHIFT :
-							RW_FP_ONE,
+	return rw_decide_k(st, sflags, win, lim, now, rw_cost_k(flags, len),
 			   conns, flags,
 			   limits & XT_RATEWIN_F_WINDOW ? RW_WIN_RING :
 							  RW_WIN_NONE);
@@ -617,32 +619,30 @@ static __always_inline bool rw_decide_shaped(struct rw_state *st, u8 *sflags,
 					     const struct rw_limits *lim,
 					     u32 now, u32 len, u32 conns)
 {
-	const u32 r = XT_RATEWIN_F_RATE, w = XT_RATEWIN_F_WINDOW,
-		  c = XT_RATEWIN_F_CONN;
-
+	/* each case passes its own constant: rw_decide_as() becomes its code */
 	if (likely(!(*sflags & RW_S_BANNED))) {
 		switch (lim->shape) {
 		case XT_RATEWIN_F_RATE:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, r);
+					    conns, XT_RATEWIN_F_RATE);
 		case XT_RATEWIN_F_WINDOW:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, w);
+					    conns, XT_RATEWIN_F_WINDOW);
 		case XT_RATEWIN_F_CONN:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, c);
+					    conns, XT_RATEWIN_F_CONN);
 		case XT_RATEWIN_F_RATE | XT_RATEWIN_F_WINDOW:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, r | w);
+					    conns, XT_RATEWIN_F_RATE | XT_RATEWIN_F_WINDOW);
 		case XT_RATEWIN_F_RATE | XT_RATEWIN_F_CONN:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, r | c);
+					    conns, XT_RATEWIN_F_RATE | XT_RATEWIN_F_CONN);
 		case XT_RATEWIN_F_WINDOW | XT_RATEWIN_F_CONN:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, w | c);
+					    conns, XT_RATEWIN_F_WINDOW | XT_RATEWIN_F_CONN);
 		case XT_RATEWIN_F_LIMITS:
 			return rw_decide_as(st, sflags, win, lim, now, len,
-					    conns, r | w | c);
+					    conns, XT_RATEWIN_F_LIMITS);
 		}
 	}
 	return rw_decide(st, sflags, win, lim, now, rw_cost(lim, len), conns);
