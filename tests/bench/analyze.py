@@ -659,7 +659,7 @@ def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof):
              "of the median no-rule time per packet: a change of the host's speed "
              "between rounds, which slows every packet alike, cancels out. Phase B rows "
              "are against the no-rule runs with conntrack on; the \"+ct\" figure is "
-             "the ratio of the medians against phase A's no rule, conntrack included.")
+             "taken from the medians, against phase A's no rule, conntrack included.")
     L.append("")
     if any(v[2] for v in steps.values()):
         L.append("Runs whose two no-rule neighbours differ by more than %d%% (the host "

@@ -3,8 +3,8 @@
  * Instructions per decision of kernel/ratewin_algo.h, counted by callgrind:
  * the decision the module makes (rw_decide_shaped()) against the general
  * one (rw_decide()), for the limit shapes the module decides with code of
- * their own and one it does not (a ban). Not a test: `make bench-decide` runs it
- * and prints a table.
+ * their own and one it does not (a ban). Not a test: `make bench-decide`
+ * runs it and prints a table.
  *
  *   decide_insns CASE PATH    make M decisions of CASE through PATH
  *   decide_insns list         the cases, one a line
