@@ -12,6 +12,7 @@ that is missed is reported as such.
 """
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -531,7 +532,7 @@ def profiles(raw):
     if not os.path.isdir(d):
         return res
     for fn in sorted(os.listdir(d)):
-        if not fn.endswith(".txt"):
+        if not fn.endswith(".txt") or fn.endswith(".hot.txt"):
             continue
         top = []
         for l in read_lines(os.path.join(d, fn)):
@@ -540,6 +541,30 @@ def profiles(raw):
                 # overhead, dso, [k], symbol
                 top.append({"pct": float(p[0][:-1]), "dso": p[1], "sym": p[-1]})
         res[fn[:-4]] = top
+    return res
+
+
+def hot_blocks(raw):
+    """ratewin's hottest code blocks in each profile (tests/bench/hotspots.py
+    output, perf/<name>.hot.txt): [(percent, [source lines of the reads
+    in the blocks before])]"""
+    d = os.path.join(raw, "perf")
+    res = {}
+    if not os.path.isdir(d):
+        return res
+    for fn in sorted(os.listdir(d)):
+        if not fn.endswith(".hot.txt"):
+            continue
+        blocks = []
+        for l in read_lines(os.path.join(d, fn)):
+            m = re.match(r"^\s*([\d.]+)%\s+(\S+)", l)
+            if m:
+                blocks.append((float(m.group(1)), m.group(2), []))
+                continue
+            m = re.match(r"^\s+\+0x[0-9a-f]+\s+.*\s(\S+ \S+:\d+)$", l)
+            if m and blocks and m.group(1) not in blocks[-1][2]:
+                blocks[-1][2].append(m.group(1))
+        res[fn[:-len(".hot.txt")]] = blocks
     return res
 
 
@@ -619,7 +644,39 @@ def targets(summ, mem, gcres, scale, ns):
 
 # ---- output ----------------------------------------------------------------
 
-def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof):
+def cold_lookup(L, summ, ns, k):
+    """The delta at the most sources split into K warm lookups (the delta
+    at one source, over K) and what the cold first lookup adds."""
+    if len(ns) < 2:
+        return
+    lo, hi = min(ns), max(ns)
+    rows = []
+    for c in ORDER:
+        dl = summ.get(c, {}).get(lo, {}).get("delta_ns")
+        dh = summ.get(c, {}).get(hi, {}).get("delta_ns")
+        if c.startswith(("none", "floor")) or dl is None or dh is None or dl <= 0:
+            continue
+        warm = dl / k
+        rows.append("| %s | %.0f | %.0f | %.1f | %.2f |" % (
+            c, warm, dh - dl, (dh - dl) / warm, dh / dl))
+    if not rows:
+        return
+    L.append("### The cold lookup at %s sources" % nlabel(hi))
+    L.append("")
+    L.append("A warm lookup's cost is the delta at %s source(s) over K = %d; at %s "
+             "sources the first of the K lookups of a packet is cold, and adds the "
+             "difference of the two deltas. The target delta(%s) <= 1.5 x delta(%s) "
+             "asks that cold extra to stay within %.0f%% of K warm lookups."
+             % (nlabel(lo), k, nlabel(hi), nlabel(hi), nlabel(lo), 50.0))
+    L.append("")
+    L.append("| contender | warm lookup, ns | cold extra, ns | cold extra in warm lookups "
+             "| delta(%s) / delta(%s) |" % (nlabel(hi), nlabel(lo)))
+    L.append("|---|---|---|---|---|")
+    L.extend(rows)
+    L.append("")
+
+
+def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof, hot):
     L = []
     order = [c for c in ORDER if c in summ] + sorted(c for c in summ if c not in ORDER)
     k = int(meta.get("k", "1") or 1)
@@ -628,7 +685,11 @@ def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof):
                  "rules (the floor's too), all naming one table where the match has named "
                  "tables (connlimit: one tree per rule), so every packet is matched K times: "
                  "the first lookup finds its entry cold, the other K-1 warm. Every delta "
-                 "below is for K rules; ratios are unchanged by K. In a round every "
+                 "below is for K rules. Between contenders whose lookups cost alike "
+                 "warm and cold, ratios change little with K; the ratio of a delta at "
+                 "many sources to the delta at one does change: it is (K warm + cold) / "
+                 "(K warm), as only the first lookup is cold (see \"The cold lookup\" "
+                 "below). In a round every "
                  "contender runs once, between two runs without a rule, in an order "
                  "that rotates by round; %s s a run." % (k, meta.get("secs", "?")))
         L.append("")
@@ -746,6 +807,7 @@ def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof):
             return "-"
         return "%.2f [%.2f-%.2f]" % (statistics.median(rs), rs[0], rs[-1])
     pair_table("per-round ratio", per_round, False)
+    cold_lookup(L, summ, ns, k)
     if mem:
         L.append("### Memory per entry (table filled by one sweep of N sources)")
         L.append("")
@@ -814,6 +876,17 @@ def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof):
         for k, top in prof.items():
             L.append("- %s: %s" % (k, ", ".join(
                 "%s %.1f%%" % (t["sym"], t["pct"]) for t in top[:8])))
+        if hot:
+            L.append("")
+            L.append("ratewin's code blocks that take 2% of the samples or more "
+                     "(tests/bench/hotspots.py; under TCG a sample lands after the "
+                     "block that spent the time, so each is given with the source "
+                     "lines of the memory reads in the blocks before it):")
+            L.append("")
+            for k, blocks in hot.items():
+                L.append("- %s: %s" % (k, "; ".join(
+                    "%.1f%% at %s, after %s" % (p, at, ", ".join(src) or "its caller")
+                    for p, at, src in blocks) or "none"))
         L.append("")
     L.append("### Targets (ratios in this run; the benchmark reports, it does not assert)")
     L.append("")
@@ -897,7 +970,8 @@ def main():
     prof = profiles(raw)
     res["profiles"] = prof
     meta["clock"] = clock
-    md = markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof)
+    md = markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof,
+                  hot_blocks(raw))
     with open(os.path.join(outdir, "table.md"), "w") as f:
         f.write(md)
     sys.stdout.write(md)

@@ -571,6 +571,8 @@ do_perf() { # tag contender
 	perf record -q -e cpu-clock -C 0 -o "$f.data" -- sleep "$BENCH_PERF_SECS" \
 		> /dev/null 2> "$f.err"
 	[ -s "$BENCH_OUT/perf/kallsyms" ] || cat /proc/kallsyms > "$BENCH_OUT/perf/kallsyms"
+	# the module profiled, for tests/bench/hotspots.py
+	[ -s "$BENCH_OUT/perf/xt_ratewin.ko" ] || cp "$XTRW_KO" "$BENCH_OUT/perf/"
 	[ -s "$f.err" ] || rm -f "$f.err"
 }
 

@@ -39,6 +39,14 @@ perf_reports() { # results dir
 			--sort dso,sym --percent-limit 0.7 2> /dev/null |
 			grep -v '^$' > "${f%.data}.txt"
 	done
+	# ratewin's profiles: its samples by code block, with source lines
+	for f in "$d"/*rw-*.data; do
+		[ -e "$f" ] || continue
+		[ -s "$d/xt_ratewin.ko" ] || break
+		[ -s "${f%.data}.hot.txt" ] && continue
+		python3 "$BENCH/hotspots.py" "$d" "$(basename "${f%.data}")" \
+			> "${f%.data}.hot.txt" 2>&1
+	done
 }
 
 analyze() { # results dir
