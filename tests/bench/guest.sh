@@ -80,7 +80,7 @@ fi
 : "${BENCH_SCALE_ROUNDS:=3}"
 : "${BENCH_SCALE_SECS:=1}"		# one measurement of the scaling stage
 : "${BENCH_PERF:=1}"
-: "${BENCH_PERF_AT:=1048576}"		# source counts profiled
+: "${BENCH_PERF_AT:=1 1048576}"	# source counts profiled
 : "${BENCH_MEM_MIN:=65536}"		# memory snapshots from this many sources
 : "${BENCH_PERF_A:=hashlimit recent rw-rate rw-window}"
 : "${BENCH_PERF_B:=connlimit rw-conn rw-all}"
