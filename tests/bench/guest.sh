@@ -801,9 +801,9 @@ write_meta
 
 # Warm-up: whichever stage runs first after boot measures every rule high
 # (the floor at 1 source 3440 ns against 923 to 1170 in later stages; with
-# the 1M stages first, hashlimit at 1M 8328 ns against 4974 and 5013), so a short
-# stage of phase A at the fewest sources runs first, measured but thrown
-# away (its numbers go to warmup/).
+# the 1M stages first, hashlimit at 1M 8328 ns against 4974 and 5013), so
+# a short stage of phase A at the fewest sources runs first, measured but
+# thrown away (its numbers go to warmup/).
 if [ "$BENCH_WARMUP_ROUNDS" -gt 0 ]; then
 	sync_marks
 	t=$EPOCHREALTIME
