@@ -64,6 +64,16 @@ def read_lines(path):
         return []
 
 
+def raw_files(raw, sub, suffix, but=()):
+    """(name without suffix, path) of the files raw/sub/*suffix, by name;
+    none whose name ends in one of but."""
+    d = os.path.join(raw, sub)
+    if not os.path.isdir(d):
+        return []
+    return [(fn[:-len(suffix)], os.path.join(d, fn)) for fn in sorted(os.listdir(d))
+            if fn.endswith(suffix) and not fn.endswith(tuple(but))]
+
+
 def read_kv(path):
     kv = {}
     for l in read_lines(path):
@@ -350,18 +360,12 @@ PER_RULE_STATE = ("connlimit",)
 
 
 def memory(raw, k=1):
-    d = os.path.join(raw, "mem")
     res = {}
-    if not os.path.isdir(d):
-        return res
-    for fn in sorted(os.listdir(d)):
-        if not fn.endswith(".before"):
-            continue
-        key = fn[:-len(".before")]
+    for key, path in raw_files(raw, "mem", ".before"):
         phase, n, c = key.split("-", 2)
         n = int(n)
-        a = read_snap(os.path.join(d, fn))
-        b = read_snap(os.path.join(d, key + ".after"))
+        a = read_snap(path)
+        b = read_snap(path[:-len(".before")] + ".after")
         if not a or not b:
             continue
         (ma, sa), (mb, sb) = a, b
@@ -408,17 +412,11 @@ def prefill(raw):
 # ---- GC --------------------------------------------------------------------
 
 def gc(raw, outdir):
-    d = os.path.join(raw, "gc")
     res = {}
-    if not os.path.isdir(d):
-        return res
-    for fn in sorted(os.listdir(d)):
-        if not fn.endswith(".tsv"):
-            continue
-        c = fn[:-4]
+    for c, path in raw_files(raw, "gc", ".tsv"):
         sweep = None
         rows = []
-        with open(os.path.join(d, fn)) as f:
+        with open(path) as f:
             for l in f:
                 p = l.split()
                 if l.startswith("# sweep"):
@@ -527,20 +525,15 @@ def scaling(raw):
 
 def profiles(raw):
     """Top symbols of each perf report (perf/<phase>-<n>-<contender>.txt)."""
-    d = os.path.join(raw, "perf")
     res = {}
-    if not os.path.isdir(d):
-        return res
-    for fn in sorted(os.listdir(d)):
-        if not fn.endswith(".txt") or fn.endswith(".hot.txt"):
-            continue
+    for name, path in raw_files(raw, "perf", ".txt", but=(".hot.txt",)):
         top = []
-        for l in read_lines(os.path.join(d, fn)):
+        for l in read_lines(path):
             p = l.split()
             if len(p) >= 4 and p[0].endswith("%"):
                 # overhead, dso, [k], symbol
                 top.append({"pct": float(p[0][:-1]), "dso": p[1], "sym": p[-1]})
-        res[fn[:-4]] = top
+        res[name] = top
     return res
 
 
@@ -548,15 +541,10 @@ def hot_blocks(raw):
     """ratewin's hottest code blocks in each profile (tests/bench/hotspots.py
     output, perf/<name>.hot.txt): [(percent, [source lines of the reads
     in the blocks before])]"""
-    d = os.path.join(raw, "perf")
     res = {}
-    if not os.path.isdir(d):
-        return res
-    for fn in sorted(os.listdir(d)):
-        if not fn.endswith(".hot.txt"):
-            continue
+    for name, path in raw_files(raw, "perf", ".hot.txt"):
         blocks = []
-        for l in read_lines(os.path.join(d, fn)):
+        for l in read_lines(path):
             m = re.match(r"^\s*([\d.]+)%\s+(\S+)", l)
             if m:
                 blocks.append((float(m.group(1)), m.group(2), []))
@@ -564,11 +552,15 @@ def hot_blocks(raw):
             m = re.match(r"^\s+\+0x[0-9a-f]+\s+.*\s(\S+ \S+:\d+)$", l)
             if m and blocks and m.group(1) not in blocks[-1][2]:
                 blocks[-1][2].append(m.group(1))
-        res[fn[:-len(".hot.txt")]] = blocks
+        res[name] = blocks
     return res
 
 
 # ---- targets ---------------------------------------------------------------
+
+# delta at the most sources <= SCALE_MAX x delta at the fewest
+SCALE_MAX = 1.5
+
 
 def targets(summ, mem, gcres, scale, ns):
     def d(c, n):
@@ -607,7 +599,7 @@ def targets(summ, mem, gcres, scale, ns):
     if lo is not None and hi != lo:
         for c in ("rw-rate", "rw-window", "rw-conn", "rw-all"):
             add("%s: delta at %s / delta at %s" % (c, nlabel(hi), nlabel(lo)),
-                ratio(d(c, hi), d(c, lo)), 1.5, "<=",
+                ratio(d(c, hi), d(c, lo)), SCALE_MAX, "<=",
                 "%s / %s ns" % (fmt_ns(d(c, hi)), fmt_ns(d(c, lo))))
     for c in ("rw-rate", "rw-window"):
         for n, s in sorted(scale.get(c, {}).items()):
@@ -665,9 +657,10 @@ def cold_lookup(L, summ, ns, k):
     L.append("")
     L.append("A warm lookup's cost is the delta at %s source(s) over K = %d; at %s "
              "sources the first of the K lookups of a packet is cold, and adds the "
-             "difference of the two deltas. The target delta(%s) <= 1.5 x delta(%s) "
+             "difference of the two deltas. The target delta(%s) <= %.1f x delta(%s) "
              "asks that cold extra to stay within %.0f%% of K warm lookups."
-             % (nlabel(lo), k, nlabel(hi), nlabel(hi), nlabel(lo), 50.0))
+             % (nlabel(lo), k, nlabel(hi), nlabel(hi), SCALE_MAX, nlabel(lo),
+                (SCALE_MAX - 1) * 100))
     L.append("")
     L.append("| contender | warm lookup, ns | cold extra, ns | cold extra in warm lookups "
              "| delta(%s) / delta(%s) |" % (nlabel(hi), nlabel(lo)))

@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 
-BRANCH = re.compile(r'^(j[a-z]+|call|ret|jmp)\b')
+BRANCH = re.compile(r'^(j[a-z]+|call|ret)\b')
 MEMREAD = re.compile(r'\(%r[a-z0-9]+(,%r[a-z0-9]+,\d)?\)')
 
 
