@@ -37,8 +37,9 @@
 #   whole-boot timeout,
 #   VM_MEM (1024), VM_SMP (2), VM_APPEND (extra kernel command line),
 #   VM_PVH=0 (boot the bzImage, not its cached uncompressed vmlinux),
-#   VM_ACCEL (qemu -accel value; default kvm where /dev/kvm is writable,
-#   else tcg; e.g. tcg,thread=multi),
+#   VM_ACCEL (qemu -accel value; default kvm where /dev/kvm is writable
+#   and a probe boot runs under it (kvm_works), else tcg; e.g.
+#   tcg,thread=multi),
 #   CACHE_DIR (initramfs cache; default /var/cache/xt_ratewin).
 #
 # Exit status, most serious first:
@@ -224,6 +225,42 @@ build_initramfs() {
 	rm -rf "$tmp"
 	[ -s "$out" ] || die "could not build the initramfs"
 	echo "$out"
+}
+
+# kvm_works KERNEL: /dev/kvm is writable and a guest really runs under it.
+# On some hosts (nested virtualisation) /dev/kvm is there but KVM stops the
+# guest at its first instructions ("KVM internal error"), and the console
+# stays silent until the stall watchdog. So KERNEL is booted under KVM
+# until its first console line, once per host kernel, qemu and image: the
+# verdict is cached in CACHE_DIR (under a lock: parallel runs probe once).
+kvm_works() {
+	local img=$1 key f d i v=broken
+	[ -w /dev/kvm ] || return 1
+	key=$( { uname -r; qemu-system-x86_64 --version | head -n1; echo "$img"; } |
+		md5sum | cut -c1-16)
+	f=$CACHE_DIR/kvm-probe-$key
+	mkdir -p "$CACHE_DIR"
+	(
+		flock 9
+		[ -s "$f" ] && exit 0
+		d=$(mktemp -d)
+		qemu-system-x86_64 -accel kvm -m 256 -nodefaults -no-user-config \
+			-display none -no-reboot -monitor none \
+			-serial "file:$d/console" -kernel "$img" \
+			-append "console=ttyS0 panic=-1" > "$d/qemu.out" 2>&1 &
+		local pid=$!
+		for ((i = 0; i < 300; i++)); do
+			grep -qs 'Linux version' "$d/console" && { v=ok; break; }
+			grep -qs 'KVM internal error' "$d/qemu.out" && break
+			kill -0 "$pid" 2> /dev/null || break
+			sleep 0.1
+		done
+		kill "$pid" 2> /dev/null
+		wait "$pid" 2> /dev/null
+		echo "$v $(grep -m1 -s 'KVM internal error' "$d/qemu.out")" > "$f"
+		rm -rf "$d"
+	) 9> "$f.lock"
+	[ "$(cut -d' ' -f1 "$f" 2> /dev/null)" = ok ]
 }
 
 # The uncompressed vmlinux of a bzImage, when it can be booted directly
@@ -425,7 +462,13 @@ main() {
 	local boottimeout=${VM_BOOT_TIMEOUT:-$((base + sum))}
 
 	local accel=${VM_ACCEL:-tcg}
-	[ -z "${VM_ACCEL:-}" ] && [ -w /dev/kvm ] && accel=kvm
+	if [ -z "${VM_ACCEL:-}" ] && [ -e /dev/kvm ]; then
+		if kvm_works "$kernel"; then
+			accel=kvm
+		else
+			log "/dev/kvm does not run a guest here: TCG"
+		fi
+	fi
 	# A TCG vCPU can go without host CPU for a while when the host is busy:
 	# RCU stall and soft-lockup reports come after 60 s rather than 21 s and
 	# 20 s, so that only a real stall makes one. no_timer_check: the boot's
