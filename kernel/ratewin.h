@@ -10,7 +10,6 @@
 #include <linux/bit_spinlock.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
-#include <linux/rhashtable.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <net/netfilter/nf_conntrack_count.h>
@@ -49,31 +48,84 @@ struct rw_cfg {
 };
 
 /*
- * One key's state. With srcip keys and a rate only, this is 64 bytes:
- * one cache line per hit. The window and the connection list follow the
- * key at offsets the cfg gives.
+ * One key's state, in a slot of the table's array (struct rw_array): the
+ * lookup reads the slot itself, no pointer to it. With srcip keys and a
+ * rate only, this is 56 bytes. The window and the connection list follow
+ * the key at offsets the cfg gives.
+ *
+ * A slot's life, told by its first word alone: all zero, EMPTY (never
+ * used); RW_E_LOCKED with family 0, BUSY (claimed by an insert that is
+ * filling it in); family set, LIVE; RW_E_DEAD, DEAD (reclaimed, forgotten,
+ * moved to a new array, or an insert given up). A slot goes only that way,
+ * and a DEAD slot stays DEAD until its array is freed, so a slot that a
+ * reader found LIVE and then finds not DEAD under the entry lock still
+ * holds the key the reader saw.
  */
+union rw_lw {
+	unsigned long	word;		/* for rw_entry_lock() */
+	struct {
+		u8	family;
+		u8	key_words;
+		u8	gen;		/* cfg generation of the layout */
+		u8	flags;		/* RW_S_*, RW_E_* */
+	};
+};
+
 struct rw_entry {
-	struct rhash_head	node;
 	union {
-		unsigned long	lockword;	/* for rw_entry_lock() */
+		unsigned long	lockword;
 		struct {
 			u8	family;
 			u8	key_words;
-			u8	gen;		/* cfg generation of the layout */
-			u8	flags;		/* RW_S_*, RW_E_* */
+			u8	gen;
+			u8	flags;
 		};
 	};
-	union {
-		struct {
-			u64	admitted;
-			u64	over;
-		};
-		struct rcu_head	rcu;		/* only once RW_E_DEAD */
-	};
+	u64			admitted;
+	u64			over;
 	struct rw_state		st;
 	u32			key[];
 };
+
+static inline bool rw_lw_dead(unsigned long word)
+{
+	union rw_lw v = { .word = word };
+
+	return v.flags & RW_E_DEAD;
+}
+
+/* claimed by an insert, not filled in yet (word not 0, not DEAD) */
+static inline bool rw_lw_busy(unsigned long word)
+{
+	union rw_lw v = { .word = word };
+
+	return !v.family;
+}
+
+/*
+ * The table's slots: one array, linear probing from reciprocal_scale() of
+ * the key's hash. A rebuild (growth, compaction, a new layout) fills a new
+ * array while packets go on; next points to it until it replaces this one.
+ */
+struct rw_array {
+	u32			size;		/* slots */
+	u32			hash_rnd;
+	u32			grow_at;	/* used beyond this: rebuild */
+	u32			cap;		/* used at this: no more inserts */
+	atomic_t		used;		/* slots not EMPTY */
+	atomic_t		reserved;	/* for entries a rebuild moves in */
+	u16			stride;		/* bytes a slot */
+	u8			gen;		/* layout of the slots (rw_cfg.gen) */
+	u8			conn;		/* slots have connection lists */
+	u16			conn_off;
+	struct rw_array __rcu	*next;
+	u8			*slots;
+};
+
+static inline struct rw_entry *rw_slot(const struct rw_array *a, u32 i)
+{
+	return (struct rw_entry *)(a->slots + (size_t)i * a->stride);
+}
 
 /*
  * The entry lock: bit RW_E_LOCKED of flags, a bit spinlock in the word the
@@ -127,16 +179,24 @@ static inline void rw_entry_unlock_bh(struct rw_entry *e)
 
 struct rw_net;
 
+/* xt_ratewin_tbl.gc_kick: what the GC work is asked to do at once */
+enum {
+	RW_KICK_SWEEP,		/* a full sweep (the table is full) */
+	RW_KICK_REBUILD,	/* a new array (this one fills up) */
+};
+
 struct xt_ratewin_tbl {
-	struct rhashtable	ht;
+	struct rw_array __rcu	*arr;
 	struct rw_cfg __rcu	*cfg;
 	struct rw_cfg __rcu	*prev_cfg;	/* during a migration only */
 	atomic_t		count;		/* entries */
 	atomic64_t		full_events;	/* new keys refused: table full */
 	atomic64_t		reclaimed;	/* entries reclaimed by GC */
+	atomic64_t		unstored;	/* new keys decided, not stored */
 	struct mutex		mutex;		/* cfg changes, GC, flush */
 	struct delayed_work	gc_work;
-	unsigned long		gc_kick;	/* bit 0: a full sweep is asked */
+	unsigned long		gc_kick;	/* RW_KICK_* */
+	u32			min_size;	/* slots: --ratewin-htable-size */
 	unsigned int		refs;		/* rules; under rw_net.mutex */
 	struct list_head	list;		/* rw_net.tables */
 	struct net		*net;
@@ -192,6 +252,7 @@ static inline u32 rw_now(void)
  * Keys are complete and already masked. Return 0 or a negative errno.
  */
 void rw_table_flush(struct xt_ratewin_tbl *t);
+struct rw_entry *rw_table_next(struct xt_ratewin_tbl *t, u64 *pos);
 int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *key);
 int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *key);
 

@@ -10,8 +10,8 @@
  * remove_proc_entry() waits for running reads and writes and closes open
  * files, so nothing here ever sees a freed table.
  *
- * Reading walks the rhashtable under RCU, one seq_file batch (a page) at a
- * time, with the walker kept across batches. Each entry's lock is taken just
+ * Reading walks the table's slots under RCU, one seq_file batch (a page) at
+ * a time, with the position kept across batches. Each entry's lock is taken just
  * long enough to copy its state; what the file shows (tokens refilled, old
  * window events dropped, ban expired) is computed on that copy, so a read
  * never changes an entry and never holds a lock across the table.
@@ -83,7 +83,7 @@ struct rw_snap {
 
 struct rw_iter {
 	struct xt_ratewin_tbl	*t;
-	struct rhashtable_iter	hti;
+	u64			slot;	/* where the walk goes on */
 	loff_t			pos;	/* item in snap: 0 header, n nth entry */
 	bool			have;	/* snap holds item pos */
 	bool			eof;	/* no entry at or after pos */
@@ -163,17 +163,15 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 
 static void rw_iter_rewind(struct rw_iter *it)
 {
-	rhashtable_walk_exit(&it->hti);
-	rhashtable_walk_enter(&it->t->ht, &it->hti);
+	it->slot = 0;
 	it->pos = 0;
 	it->have = false;
 	it->eof = false;
 }
 
 /*
- * Step to the next live entry. Between rhashtable_walk_start() and _stop().
- * A resize restarts the walk (-EAGAIN), so an entry can then show twice:
- * the same as any rhashtable dump.
+ * Step to the next live entry. Under RCU. An entry that a rebuild moves
+ * during the read can show twice or not at all, as in any table dump.
  */
 static bool rw_iter_next(struct rw_iter *it)
 {
@@ -183,9 +181,7 @@ static bool rw_iter_next(struct rw_iter *it)
 	it->have = false;
 	if (it->eof)
 		return false;
-	while ((e = rhashtable_walk_next(&it->hti))) {
-		if (IS_ERR(e))
-			continue;
+	while ((e = rw_table_next(it->t, &it->slot))) {
 		if (rw_snap_entry(it->t, e, &it->snap)) {
 			it->have = true;
 			return true;
@@ -206,7 +202,7 @@ static void *rw_seq_start(struct seq_file *s, loff_t *pos)
 
 	if (*pos == 0 || *pos < it->pos)
 		rw_iter_rewind(it);
-	rhashtable_walk_start(&it->hti);
+	rcu_read_lock();
 	if (*pos == 0)
 		return SEQ_START_TOKEN;
 	if (*pos == it->pos)
@@ -228,9 +224,7 @@ static void *rw_seq_next(struct seq_file *s, void *v, loff_t *pos)
 static void rw_seq_stop(struct seq_file *s, void *v)
 	__releases(RCU)
 {
-	struct rw_iter *it = s->private;
-
-	rhashtable_walk_stop(&it->hti);
+	rcu_read_unlock();
 }
 
 /* Milliseconds in the largest unit that is exact, as the plugin saves. */
@@ -310,11 +304,15 @@ static void rw_seq_mask(struct seq_file *s, const char *name, const u8 *m)
 /*
  * # table NAME: entries N/MAX, limits <the rule's words>
  * # full N, reclaimed N, mode LIST[, srcmask ipv4 N ipv6 N][, dstmask ...]
+ * # memory N KB: N slots of N bytes, N used, unstored N
+ * (used: slots of live entries and of reclaimed ones, until a rebuild;
+ * unstored: new keys decided but not stored, while the table grew)
  */
 static void rw_show_header(struct seq_file *s, struct xt_ratewin_tbl *t)
 {
 	const struct rw_cfg *c = rcu_dereference(t->cfg);
 	const struct xt_ratewin_mtinfo *i = &c->info;
+	const struct rw_array *a;
 	static const char *const modes[] = {
 		"srcip", "dstip", "srcport", "dstport",
 	};
@@ -357,7 +355,11 @@ static void rw_show_header(struct seq_file *s, struct xt_ratewin_tbl *t)
 		rw_seq_mask(s, "srcmask", c->srcmask);
 	if (c->mode & XT_RATEWIN_MODE_DSTIP)
 		rw_seq_mask(s, "dstmask", c->dstmask);
-	seq_putc(s, '\n');
+	a = rcu_dereference(t->arr);
+	seq_printf(s, "\n# memory %llu KB: %u slots of %u bytes, %d used, unstored %lld\n",
+		   DIV_ROUND_UP_ULL((u64)a->size * a->stride, 1024), a->size,
+		   a->stride, atomic_read(&a->used),
+		   (long long)atomic64_read(&t->unstored));
 }
 
 static void rw_show_addr(struct seq_file *s, const char *name, const u32 *w,
@@ -455,17 +457,7 @@ static int rw_proc_open(struct inode *inode, struct file *file)
 	if (!it)
 		return -ENOMEM;
 	it->t = rw_pde_data(inode);
-	rhashtable_walk_enter(&it->t->ht, &it->hti);
 	return 0;
-}
-
-static int rw_proc_release(struct inode *inode, struct file *file)
-{
-	struct seq_file *s = file->private_data;
-	struct rw_iter *it = s->private;
-
-	rhashtable_walk_exit(&it->hti);
-	return seq_release_private(inode, file);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -525,7 +517,7 @@ static const struct proc_ops rw_proc_fops = {
 	.proc_read	= seq_read,
 	.proc_write	= rw_proc_write,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= rw_proc_release,
+	.proc_release	= seq_release_private,
 };
 
 /* ---- files and directories -------------------------------------------- */

@@ -5,8 +5,9 @@
  *
  * Tables live per (network namespace, name) and are shared by every rule,
  * IPv4 and IPv6, that names them. The packet path is an RCU lookup in an
- * rhashtable followed by one per-entry lock; nothing on it is shared across
- * keys except the table's entry counter, touched only when a key is new.
+ * open-addressed array of entries followed by one per-entry lock; nothing
+ * on it is shared across keys except the table's entry counters, touched
+ * only when a key is new.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -15,6 +16,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/jhash.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/netfilter/x_tables.h>
 #include <linux/netfilter/xt_ratewin.h>
@@ -44,10 +46,10 @@ struct rw_net *rw_pernet(struct net *net)
 /* ---- hashing ---------------------------------------------------------- */
 
 /*
- * jhash2 with the table's random seed. Measured on a 4-word key: 10 ns
- * against 24 ns for hsiphash (SipHash-1-3 on 64-bit). Flooding one chain
- * does not pay: rhashtable rehashes with a new seed when a chain grows
- * past its elasticity, so the cheaper hash is the better trade here.
+ * jhash2 with the array's random seed. Measured on a 4-word key: 10 ns
+ * against 24 ns for hsiphash (SipHash-1-3 on 64-bit). The seed is new for
+ * every array (every rebuild), and without it nobody can aim keys at one
+ * run of slots, so the cheaper hash is the better trade here.
  */
 
 static noinline u32 rw_hash_words_long(const u32 *w, u8 words, u32 seed)
@@ -74,18 +76,9 @@ static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
 	return rw_hash_words_long(w, words, seed ^ family);
 }
 
-static __always_inline u32 rw_key_hashfn(const void *data, u32 len, u32 seed)
+static __always_inline u32 rw_key_hash(const struct rw_key *k, u32 seed)
 {
-	const struct rw_key *k = data;
-
 	return rw_hash_words(k->w, k->words, k->family, seed);
-}
-
-static u32 rw_obj_hashfn(const void *data, u32 len, u32 seed)
-{
-	const struct rw_entry *e = data;
-
-	return rw_hash_words(e->key, e->key_words, e->family, seed);
 }
 
 /* Is the entry's key k? */
@@ -108,48 +101,104 @@ static __always_inline bool rw_v4_eq(const struct rw_entry *e, u32 addr)
 	       !((e->key[0] ^ addr) | e->key[1] | e->key[2] | e->key[3]);
 }
 
-static int rw_obj_cmpfn(struct rhashtable_compare_arg *arg, const void *obj)
+static void rw_kick(struct xt_ratewin_tbl *t, int what)
 {
-	return !rw_key_eq(obj, arg->key);
+	/* once, not once per packet of a flood of new keys */
+	if (!test_and_set_bit(what, &t->gc_kick))
+		mod_delayed_work(system_power_efficient_wq, &t->gc_work, 0);
 }
 
-static const struct rhashtable_params rw_params = {
-	.head_offset		= offsetof(struct rw_entry, node),
-	.hashfn			= rw_key_hashfn,
-	.obj_hashfn		= rw_obj_hashfn,
-	.obj_cmpfn		= rw_obj_cmpfn,
-	.automatic_shrinking	= true,
-};
+/* ---- the array of slots ----------------------------------------------- */
 
-/* ---- entries ---------------------------------------------------------- */
+/*
+ * An entry lives in a slot of one array, found by linear probing from
+ * reciprocal_scale() of its hash: a lookup reads the slots themselves,
+ * mostly one, within one page, where a table of pointers to entries reads
+ * a bucket and then the entry (at many keys, two cache misses, and two
+ * TLB misses where the bucket array is vmalloc's 4 KB pages).
+ *
+ * Lookups take no lock: a slot's first word tells EMPTY, BUSY, LIVE or
+ * DEAD (struct rw_entry), its key never changes while LIVE, and a DEAD
+ * slot stays DEAD while the array lives. A lookup stops at the first
+ * EMPTY slot. An insert claims the first EMPTY slot with cmpxchg() (BUSY),
+ * fills it in and publishes it LIVE with a release store; an insert that
+ * meets a BUSY slot waits until it is published, so two inserts of one key
+ * cannot both claim a slot. Reclaiming marks a slot DEAD under the entry
+ * lock; its space comes back when GC rebuilds the array, which it does
+ * once enough slots are used (live or dead; see rw_grow_at()). Inserts
+ * stop at the array's cap (a rebuild that is late): a new key then gets
+ * the table-full verdict.
+ */
 
-static struct rw_entry *rw_entry_alloc(const struct rw_cfg *c,
-				       const struct rw_key *k, u32 now,
-				       gfp_t gfp)
+/*
+ * Fill factors. A large array is rebuilt once 13/16 of its slots are used
+ * (live or dead), into one the live entries fill to 5/8; inserts stop at
+ * 15/16, so that a new key probes about 128 slots at worst while the GC
+ * work is late. Between 13/16 and 15/16, 8192 inserts or more, new keys
+ * wait for the work to publish the new array (its allocation, not the
+ * moves: new keys go there at once). A small array (under RW_SMALL slots,
+ * under a megabyte or so) grows at half full into one a quarter full, and
+ * takes inserts to its last slot: at a flood of new keys, the work may
+ * come a few milliseconds late, while memory hardly counts.
+ */
+#define RW_MIN_SLOTS	256U	/* slots above 8 KB: never slab objects */
+#define RW_SMALL	65536U
+
+static u32 rw_grow_at(u32 size)
 {
-	struct rw_entry *e = kmalloc(c->size, gfp | __GFP_NOWARN);
+	return size < RW_SMALL ? size / 2 : (u64)size * 13 / 16;
+}
 
-	if (!e)
+static u32 rw_cap(u32 size)
+{
+	return size < RW_SMALL ? size - 1 : (u64)size * 15 / 16;
+}
+
+/* An array for live entries: a quarter full when small, else 5/8 full. */
+static u64 rw_size_for(u64 live)
+{
+	if (live * 4 < RW_SMALL)
+		return live * 4 + 1;
+	return max_t(u64, live * 8 / 5 + 1, RW_SMALL);
+}
+
+/* ... and never above what the table's max needs, nor below min_size. */
+static u32 rw_array_size_for(const struct xt_ratewin_tbl *t,
+			     const struct rw_cfg *c, u32 live)
+{
+	return max_t(u64, min(rw_size_for(live), rw_size_for(c->max)),
+		     t->min_size);
+}
+
+static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
+{
+	struct rw_array *a = kzalloc(sizeof(*a), GFP_KERNEL);
+
+	if (!a)
 		return NULL;
-	memset(e, 0, c->size);
-	e->family = k->family;
-	e->key_words = k->words;
-	e->gen = c->gen;
-	memcpy(e->key, k->w, k->words * sizeof(u32));
-	e->st.tokens = c->lim.burst_fp;
-	e->st.last = now;
-	if (c->win_off)
-		rw_win_init(rw_entry_win(e, c), &c->lim, now);
-	if (c->conn_off) {
-		e->flags |= RW_E_CONN;
-		nf_conncount_list_init(rw_entry_conns(e));
+	a->size = max(size, RW_MIN_SLOTS);
+	a->stride = ALIGN(c->size, sizeof(unsigned long));
+	/*
+	 * A table of the largest size the ABI allows may not fit: fail
+	 * without a WARN and without the OOM killer (the caller copes).
+	 */
+	a->slots = kvzalloc(array_size(a->size, a->stride), GFP_KERNEL_ACCOUNT |
+			    __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (!a->slots) {
+		kfree(a);
+		return NULL;
 	}
-	return e;
+	a->hash_rnd = get_random_u32();
+	a->grow_at = rw_grow_at(a->size);
+	a->cap = rw_cap(a->size);
+	a->gen = c->gen;
+	a->conn = !!c->conn_off;
+	return a;
 }
 
 #ifdef RW_LEAK_EVERY
 /*
- * A test build only (make check-leak-selftest): leak one entry in
+ * A test build only (make check-leak-selftest): leak one array in
  * RW_LEAK_EVERY, so that the leak check of the stress suite has a leak to
  * find. Never defined in a regular build.
  */
@@ -166,34 +215,194 @@ static inline bool rw_leak_on_purpose(void)
 }
 #endif
 
-static void rw_entry_free(struct rw_entry *e)
+/* Free an array no CPU can see any more, with its connection lists. */
+static void rw_array_free(struct rw_array *a)
 {
-	struct nf_conncount_list *l = rw_entry_conns(e);
+	u32 i;
 
-	if (l)
-		nf_conncount_cache_free(l);
+	if (!a)
+		return;
+	for (i = 0; a->conn && i < a->size; i++) {
+		struct nf_conncount_list *l = rw_entry_conns(rw_slot(a, i));
+
+		if (l)
+			nf_conncount_cache_free(l);
+		if (!(i % 4096))
+			cond_resched();
+	}
 	if (rw_leak_on_purpose())
 		return;
-	kfree(e);
+	kvfree(a->slots);
+	kfree(a);
 }
 
-static void rw_entry_free_rcu(struct rcu_head *head)
+static __always_inline unsigned long rw_slot_word(struct rw_entry *e)
 {
-	rw_entry_free(container_of(head, struct rw_entry, rcu));
+	/* pairs with rw_slot_publish(): a LIVE word's slot is filled in */
+	return smp_load_acquire(&e->lockword);
 }
 
 /*
- * Unlink an entry. Called with the entry lock held and BH disabled; the
- * entry must not be dead. Lookups that already hold a pointer see
- * RW_E_DEAD under the lock and retry.
+ * Wait until an insert publishes the slot it claimed (BUSY). Not a lock
+ * to lockdep: the claimer waits for nothing but other claims in a newer
+ * array, so no cycle can form.
+ */
+static noinline unsigned long rw_slot_wait(struct rw_entry *e)
+{
+	unsigned long lw;
+
+	while (lw = rw_slot_word(e), !rw_lw_dead(lw) &&
+	       rw_lw_busy(lw))
+		cpu_relax();
+	return lw;
+}
+
+/* Claim an EMPTY slot: BUSY, and locked as rw_entry_lock() locks. */
+static __always_inline bool rw_slot_claim(struct rw_entry *e)
+{
+	preempt_disable();
+	if (cmpxchg(&e->lockword, 0UL, BIT(RW_E_LOCK_NR))) {
+		preempt_enable();
+		return false;
+	}
+	lock_map_acquire_try(&rw_entry_lock_map);
+	return true;
+}
+
+/* Publish a claimed slot with its first word (LIVE or DEAD), unlocked. */
+static __always_inline void rw_slot_publish(struct rw_entry *e, u8 family,
+					    u8 words, u8 gen, u8 flags)
+{
+	union rw_lw v = { .word = 0 };
+
+	v.family = family;
+	v.key_words = words;
+	v.gen = gen;
+	v.flags = flags & ~RW_E_LOCKED;
+	lock_map_release(&rw_entry_lock_map);
+	/* the slot's contents before its word: see rw_slot_word() */
+	smp_store_release(&e->lockword, v.word);
+	preempt_enable();
+}
+
+/* Give a claimed slot up: DEAD, never filled in. */
+static void rw_slot_retract(struct rw_entry *e)
+{
+	rw_slot_publish(e, 0, 0, 0, RW_E_DEAD);
+}
+
+static __always_inline bool rw_slot_live(unsigned long lw)
+{
+	return lw && !rw_lw_dead(lw) && !rw_lw_busy(lw);
+}
+
+/*
+ * The key's LIVE slot in a, or NULL. With v4 the key is the IPv4 source
+ * address addr, else k; v4 is a constant in each caller.
+ */
+static __always_inline struct rw_entry *rw_array_find(struct rw_array *a,
+						      const struct rw_key *k,
+						      u32 addr, const bool v4)
+{
+	u32 hash = v4 ? rw_hash_1word(addr, NFPROTO_IPV4, a->hash_rnd) :
+			rw_key_hash(k, a->hash_rnd);
+	u32 i = reciprocal_scale(hash, a->size), n;
+	struct rw_entry *e;
+	unsigned long lw;
+
+	for (n = a->size; n; n--) {
+		e = rw_slot(a, i);
+		lw = rw_slot_word(e);
+		if (!lw)
+			return NULL;
+		if (unlikely(!rw_lw_dead(lw) && rw_lw_busy(lw)))
+			lw = rw_slot_wait(e);
+		if (!rw_lw_dead(lw) && (v4 ? rw_v4_eq(e, addr) : rw_key_eq(e, k)))
+			return e;
+		if (++i == a->size)
+			i = 0;
+	}
+	return NULL;
+}
+
+/*
+ * In a, the key's LIVE slot (*claimed false) or an EMPTY one claimed for it
+ * (*claimed true); NULL when a is at its cap, less the room kept for the
+ * entries a rebuild moves in (move: for one of those, up to the last
+ * EMPTY slot).
+ */
+static struct rw_entry *rw_array_claim(struct xt_ratewin_tbl *t,
+				       struct rw_array *a,
+				       const struct rw_key *k, bool *claimed,
+				       bool move)
+{
+	u32 i = reciprocal_scale(rw_key_hash(k, a->hash_rnd), a->size), n;
+	struct rw_entry *e;
+	unsigned long lw;
+
+	*claimed = false;
+	for (n = a->size; n; n--) {
+		e = rw_slot(a, i);
+		lw = rw_slot_word(e);
+		while (!lw) {
+			if (move ? atomic_read(&a->used) >= a->size - 1 :
+			    atomic_read(&a->used) +
+			    atomic_read(&a->reserved) >= a->cap)
+				return NULL;
+			if (rw_slot_claim(e)) {
+				if (atomic_inc_return(&a->used) > a->grow_at)
+					rw_kick(t, RW_KICK_REBUILD);
+				*claimed = true;
+				return e;
+			}
+			lw = rw_slot_word(e);
+		}
+		if (!rw_lw_dead(lw) && rw_lw_busy(lw))
+			lw = rw_slot_wait(e);
+		if (!rw_lw_dead(lw) && rw_key_eq(e, k))
+			return e;
+		if (++i == a->size)
+			i = 0;
+	}
+	return NULL;
+}
+
+/* Fill a claimed slot in for a new key, laid out and started by c. */
+static void rw_slot_fill(struct rw_entry *e, const struct rw_cfg *c,
+			 const struct rw_key *k, u32 now)
+{
+	/* an EMPTY slot was never used: all zero */
+	memcpy(e->key, k->w, k->words * sizeof(u32));
+	e->st.tokens = c->lim.burst_fp;
+	e->st.last = now;
+	if (c->win_off)
+		rw_win_init(rw_entry_win(e, c), &c->lim, now);
+	if (c->conn_off)
+		nf_conncount_list_init((void *)((u8 *)e + c->conn_off));
+}
+
+/* ---- entries ---------------------------------------------------------- */
+
+/* The cfg that lays out (and starts) the slots of generation gen. */
+static struct rw_cfg *rw_cfg_of_gen(struct xt_ratewin_tbl *t, u8 gen)
+{
+	struct rw_cfg *c = rcu_dereference_check(t->cfg, 1);
+
+	if (likely(c->gen == gen))
+		return c;
+	return rcu_dereference_check(t->prev_cfg, 1);
+}
+
+/*
+ * Reclaim an entry: DEAD. Called with the entry lock held and BH disabled;
+ * the entry must not be dead. Lookups that already hold a pointer see
+ * RW_E_DEAD under the lock and retry. Its connection list, if any, goes
+ * with its array.
  */
 static void rw_entry_unlink(struct xt_ratewin_tbl *t, struct rw_entry *e)
 {
 	e->flags |= RW_E_DEAD;
-	rhashtable_remove_fast(&t->ht, &e->node, rw_params);
 	atomic_dec(&t->count);
-	/* admitted/over are dead now; their space becomes the rcu_head */
-	call_rcu(&e->rcu, rw_entry_free_rcu);
 }
 
 /*
@@ -276,47 +485,53 @@ out:
 }
 
 /*
- * The table is full: reclaim what can be reclaimed near the start of a
- * rotating scan, a bounded amount of work on the packet path. The periodic
- * GC is also kicked to sweep the whole table at once.
+ * The table is full: reclaim what can be reclaimed in a short run of slots
+ * from a random one, a bounded amount of work on the packet path. The
+ * periodic GC is also kicked to sweep the whole table at once.
  */
 static bool rw_reclaim_some(struct xt_ratewin_tbl *t, u32 expire_j)
 {
-	struct bucket_table *tbl = rht_dereference_rcu(t->ht.tbl, &t->ht);
-	unsigned int i, start = get_random_u32(), seen = 0;
-	bool done = false;
+	struct rw_array *a = rcu_dereference(t->arr);
+	u32 i = reciprocal_scale(get_random_u32(), a->size), n, live = 0;
 
-	/* once per sweep, not once per packet of a flood of new keys */
-	if (!test_and_set_bit(0, &t->gc_kick))
-		mod_delayed_work(system_power_efficient_wq, &t->gc_work, 0);
-	for (i = 0; i < 16 && !done && seen < 64; i++) {
-		unsigned int b = (start + i) & (tbl->size - 1);
-		struct rhash_head *pos;
-		struct rw_entry *e;
+	rw_kick(t, RW_KICK_SWEEP);
+	for (n = 0; n < 256 && n < a->size && live < 64; n++) {
+		struct rw_entry *e = rw_slot(a, i);
 
-		rht_for_each_entry_rcu(e, pos, tbl, b, node) {
-			if (++seen > 64)
-				break;
-			if (rw_entry_gc(t, e, expire_j, true)) {
-				done = true;
-				break;
-			}
+		if (rw_slot_live(READ_ONCE(e->lockword))) {
+			live++;
+			if (rw_entry_gc(t, e, expire_j, true))
+				return true;
 		}
+		if (++i == a->size)
+			i = 0;
 	}
-	return done;
+	return false;
 }
 
 /*
- * Create the key's entry, or find the one another CPU just made. Returns
- * NULL when the table is full (and nothing could be reclaimed) or memory
- * is short.
+ * Create the key's entry, or find the one another CPU just made. NULL when
+ * the table is full (and nothing could be reclaimed); ERR_PTR(-EBUSY) when
+ * its array is at its cap and a larger one not published yet (a flood of
+ * new keys outran the GC work); ERR_PTR(-EAGAIN) when the key was built
+ * for other key fields than the table now has (a rule that changed them
+ * is being loaded).
+ *
+ * While a rebuild fills a new array, new keys go there. An insert into
+ * the old array checks for the new one after its claim, and one into the
+ * new array looks for the key in the old one after its claim; both claims
+ * are full barriers, and rw_table_rebuild() publishes the new array before
+ * it reads a slot of the old one, so of two inserts of a key, one into
+ * each, at least one sees the other (or the new array) and gives way.
  */
 static noinline struct rw_entry *rw_create(struct xt_ratewin_tbl *t,
 					   const struct rw_cfg *c,
-					   const struct rw_key *k, u32 now,
-					   gfp_t gfp)
+					   const struct rw_key *k, u32 now)
 {
-	struct rw_entry *e, *n;
+	struct rw_array *a, *old = NULL, *n;
+	const struct rw_cfg *lc;
+	struct rw_entry *e, *o;
+	bool claimed;
 
 	if (atomic_inc_return(&t->count) > c->max) {
 		atomic_dec(&t->count);
@@ -325,17 +540,50 @@ static noinline struct rw_entry *rw_create(struct xt_ratewin_tbl *t,
 		if (atomic_inc_return(&t->count) > c->max)
 			goto undo;
 	}
-	n = rw_entry_alloc(c, k, now, gfp);
-	if (!n)
-		goto undo;
-	e = rhashtable_lookup_get_insert_key(&t->ht, k, &n->node, rw_params);
-	if (likely(!e))
-		return n;
-	kfree(n);
-	atomic_dec(&t->count);
-	if (!IS_ERR(e))
-		return e;	/* another CPU inserted it first */
-	goto full;
+	a = rcu_dereference(t->arr);
+	n = rcu_dereference(a->next);
+	if (n) {
+		old = a;
+		a = n;
+	}
+again:
+	lc = rw_cfg_of_gen(t, a->gen);
+	if (unlikely(!lc || lc->key_words != k->words)) {
+		atomic_dec(&t->count);
+		return ERR_PTR(-EAGAIN);
+	}
+	e = rw_array_claim(t, a, k, &claimed, false);
+	if (unlikely(!e)) {
+		/* the array is at its cap, the table below its max: growing */
+		rw_kick(t, RW_KICK_REBUILD);
+		atomic_dec(&t->count);
+		return ERR_PTR(-EBUSY);
+	}
+	if (!claimed) {
+		atomic_dec(&t->count);	/* another CPU inserted it first */
+		return e;
+	}
+	n = rcu_dereference(a->next);
+	if (unlikely(n)) {
+		/* a rebuild began since we looked: into its array */
+		rw_slot_retract(e);
+		old = a;
+		a = n;
+		goto again;
+	}
+	if (unlikely(old)) {
+		/* not moved yet, or inserted by a CPU that saw no new array */
+		o = rw_array_find(old, k, 0, false);
+		if (o) {
+			rw_slot_retract(e);
+			atomic_dec(&t->count);
+			return o;
+		}
+	}
+	rw_slot_fill(e, lc, k, now);
+	rw_slot_publish(e, k->family, k->words, a->gen,
+			lc->conn_off ? RW_E_CONN : 0);
+	return e;
 undo:
 	atomic_dec(&t->count);
 full:
@@ -344,48 +592,26 @@ full:
 }
 
 /*
- * rhashtable_lookup() with the hash and the compare inline. Through
- * rhashtable_params the compiler calls the compare function for every
- * entry visited, and on the packet path that call (with its argument
- * block on the stack) costs as much as the compare. The walk is
- * __rhashtable_lookup()'s: while entries move, a chain can end in another
- * bucket's nulls marker, and a resize publishes future_tbl. With v4 the
- * key is the IPv4 source address addr (one word to hash and compare,
- * nothing on the stack), else k; v4 is a constant in each caller.
+ * The key's entry, or NULL. While a rebuild fills a new array, it is
+ * looked for there first: an entry is LIVE in the new array before the
+ * rebuild marks it DEAD in the old one. With v4 the key is the IPv4
+ * source address addr (one word to hash and compare, nothing on the
+ * stack), else k; v4 is a constant in each caller. Under RCU, BH off.
  */
 static __always_inline struct rw_entry *rw_lookup(struct xt_ratewin_tbl *t,
 						  const struct rw_key *k,
 						  u32 addr, const bool v4)
 {
-	struct rhashtable *ht = &t->ht;
-	struct rhash_lock_head __rcu *const *bkt;
-	struct bucket_table *tbl;
-	struct rhash_head *he;
-	unsigned int hash;
+	struct rw_array *a = rcu_dereference(t->arr);
+	struct rw_array *n = rcu_dereference(a->next);
 	struct rw_entry *e;
 
-	tbl = rht_dereference_rcu(ht->tbl, ht);
-restart:
-	/* rw_hash_words() of the same key, as the table hashes its entries */
-	if (v4)
-		hash = rw_hash_1word(addr, NFPROTO_IPV4, tbl->hash_rnd);
-	else
-		hash = rw_hash_words(k->w, k->words, k->family, tbl->hash_rnd);
-	hash = rht_bucket_index(tbl, hash);
-	bkt = rht_bucket(tbl, hash);
-	do {
-		rht_for_each_rcu_from(he, rht_ptr_rcu(bkt), tbl, hash) {
-			e = container_of(he, struct rw_entry, node);
-			if (v4 ? rw_v4_eq(e, addr) : rw_key_eq(e, k))
-				return e;
-		}
-	} while (he != RHT_NULLS_MARKER(bkt));
-	/* see a table a resize has published since */
-	smp_rmb();
-	tbl = rht_dereference_rcu(tbl->future_tbl, ht);
-	if (unlikely(tbl))
-		goto restart;
-	return NULL;
+	if (unlikely(n)) {
+		e = rw_array_find(n, k, addr, v4);
+		if (e)
+			return e;
+	}
+	return rw_array_find(a, k, addr, v4);
 }
 
 /* rw_create() for an IPv4 source address key, off the fast path */
@@ -399,13 +625,13 @@ static noinline struct rw_entry *rw_create_v4(struct xt_ratewin_tbl *t,
 		.w	= { addr },
 	};
 
-	return rw_create(t, c, &k, now, GFP_ATOMIC);
+	return rw_create(t, c, &k, now);
 }
 
 /*
- * Find the key's entry or create it. The lookup is inlined into the
- * match: under emulation above all, a call and return cost as much as
- * the rest of a warm lookup.
+ * Find the key's entry or create it (see rw_create() for what else it
+ * returns). The lookup is inlined into the match: under emulation above
+ * all, a call and return cost as much as the rest of a warm lookup.
  */
 static __always_inline struct rw_entry *rw_get(struct xt_ratewin_tbl *t,
 					       const struct rw_cfg *c,
@@ -419,7 +645,34 @@ static __always_inline struct rw_entry *rw_get(struct xt_ratewin_tbl *t,
 		return e;
 	if (v4)
 		return rw_create_v4(t, c, addr, now);
-	return rw_create(t, c, k, now, GFP_ATOMIC);
+	return rw_create(t, c, k, now);
+}
+
+/*
+ * The next LIVE entry at position *pos or after, in the table's array and
+ * then the one a rebuild fills; *pos moves past it. Under RCU or the table
+ * mutex. A rebuild meanwhile can show an entry twice or not at all, as a
+ * resize does in any table dump.
+ */
+struct rw_entry *rw_table_next(struct xt_ratewin_tbl *t, u64 *pos)
+{
+	struct rw_array *a = rcu_dereference_check(t->arr,
+						   lockdep_is_held(&t->mutex));
+	u64 base = 0;
+
+	while (a) {
+		for (; *pos < base + a->size; (*pos)++) {
+			struct rw_entry *e = rw_slot(a, *pos - base);
+
+			if (rw_slot_live(READ_ONCE(e->lockword))) {
+				(*pos)++;
+				return e;
+			}
+		}
+		base += a->size;
+		a = rcu_dereference_check(a->next, lockdep_is_held(&t->mutex));
+	}
+	return NULL;
 }
 
 /* ---- keys ------------------------------------------------------------- */
@@ -533,6 +786,33 @@ static u32 rw_conns(struct net *net, const struct sk_buff *skb, u8 family,
 }
 
 /*
+ * A new key that could not be stored (rw_create()'s -EBUSY and -EAGAIN):
+ * decided as its entry would decide its first packet, and counted, but
+ * nothing is kept. Its next packet is a first packet again, until the
+ * table has room (a few milliseconds, while the GC work grows it).
+ */
+static noinline bool rw_mt_unstored(const struct sk_buff *skb,
+				    struct xt_ratewin_tbl *t,
+				    const struct rw_cfg *c, u32 now)
+{
+	u8 winbuf[RW_WIN_EXACT_MAX * sizeof(u32) + sizeof(struct rw_ring)]
+		__aligned(8);
+	struct rw_state st = { .tokens = c->lim.burst_fp, .last = now };
+	void *win = NULL;
+	u8 flags = 0;
+
+	BUILD_BUG_ON(sizeof(winbuf) < sizeof(struct rw_slots));
+	atomic64_inc(&t->unstored);
+	if (c->win_off) {
+		win = winbuf;
+		rw_win_init(win, &c->lim, now);
+	}
+	/* its connections: this packet's, if it has one */
+	return rw_decide_shaped(&st, &flags, win, &c->lim, now, skb->len,
+				!!skb_nfct(skb));
+}
+
+/*
  * The match once the key is known: find or create the entry, count the
  * connections, decide under the entry lock. With v4 the key is the IPv4
  * source address addr, else k; v4 is a constant in each caller.
@@ -561,6 +841,10 @@ static __always_inline bool rw_mt_key(const struct sk_buff *skb,
 		local_bh_disable();
 again:
 	e = rw_get(t, c, k, addr, now, v4);
+	if (IS_ERR(e)) {
+		admitted = rw_mt_unstored(skb, t, c, now);
+		goto out;
+	}
 	if (unlikely(!e)) {
 		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
 		goto out;
@@ -631,26 +915,203 @@ static bool ratewin_mt(const struct sk_buff *skb, struct xt_action_param *par)
 	return rw_mt_any(skb, par, c);
 }
 
+/* ---- rebuilds --------------------------------------------------------- */
+
+/*
+ * Move one entry of the old array into the new one, laid out by nc. Table
+ * mutex held, under RCU, BH off. The state is copied under the old slot's
+ * lock and published in the new array before the old slot is marked DEAD,
+ * so the key is never without a LIVE entry; packets that wait for the
+ * lock then find it DEAD and look again.
+ */
+static void rw_entry_move(struct xt_ratewin_tbl *t, struct rw_entry *e,
+			  struct rw_array *na, const struct rw_cfg *nc)
+{
+	struct nf_conncount_list *ol, *nl = NULL;
+	struct rw_entry *n = NULL;
+	const struct rw_cfg *oc;
+	bool claimed = false;
+	struct rw_key k;
+	u32 now;
+
+	rw_entry_lock(e);
+	if (e->flags & RW_E_DEAD) {
+		rw_entry_unlock(e);
+		return;
+	}
+	now = rw_now();		/* under the lock, as on the packet path */
+	oc = rw_entry_cfg(t, e);
+	k.family = e->family;
+	k.words = e->key_words;
+	memcpy(k.w, e->key, e->key_words * sizeof(u32));
+	if (oc && nc->key_words == k.words)
+		n = rw_array_claim(t, na, &k, &claimed, true);
+	if (atomic_read(&na->reserved) > 0)
+		atomic_dec(&na->reserved);
+	if (n && claimed) {
+		n->admitted = e->admitted;
+		n->over = e->over;
+		n->st = e->st;
+		memcpy(n->key, e->key, k.words * sizeof(u32));
+		if (nc->win_off && oc->win_off && oc->gen == nc->gen)
+			memcpy(rw_entry_win(n, nc), rw_entry_win(e, oc),
+			       rw_win_size(nc->lim.win_kind, nc->lim.win_n));
+		else if (nc->win_off && oc->win_off)
+			rw_win_migrate(rw_entry_win(n, nc), &nc->lim,
+				       rw_entry_win(e, oc), &oc->lim, now);
+		else if (nc->win_off)
+			rw_win_init(rw_entry_win(n, nc), &nc->lim, now);
+		if (nc->conn_off)
+			nf_conncount_list_init((void *)((u8 *)n + nc->conn_off));
+		rw_slot_publish(n, k.family, k.words, na->gen,
+				(e->flags & ~(RW_E_CONN | RW_E_DEAD)) |
+				(nc->conn_off ? RW_E_CONN : 0));
+		nl = rw_entry_conns(n);
+	} else if (!n) {
+		/* the new array is full (or the key does not fit): dropped */
+		atomic_dec(&t->count);
+	}
+	/* else: another entry of the key is LIVE there already; it stays */
+	e->flags |= RW_E_DEAD;
+	ol = rw_entry_conns(e);
+	rw_entry_unlock(e);
+
+	/*
+	 * Connections move outside the entry lock (theirs may sleep on RT).
+	 * A packet that counted itself into the old list after this sees the
+	 * old entry dead and counts itself into the new one.
+	 */
+	if (ol && nl) {
+		spin_lock_bh(&ol->list_lock);
+		spin_lock_nested(&nl->list_lock, SINGLE_DEPTH_NESTING);
+		list_splice_init(&ol->head, &nl->head);
+		nl->count += ol->count;
+		ol->count = 0;
+		spin_unlock(&nl->list_lock);
+		spin_unlock_bh(&ol->list_lock);
+	}
+}
+
+/*
+ * Put the new array na, laid out by nc, in place of the table's, with
+ * every live entry moved into it, while packets go on (see rw_create()).
+ * Table mutex held.
+ */
+static void rw_table_rebuild(struct xt_ratewin_tbl *t, struct rw_array *na,
+			     const struct rw_cfg *nc)
+{
+	struct rw_array *oa = rcu_dereference_protected(t->arr,
+						lockdep_is_held(&t->mutex));
+	u32 i;
+
+	/*
+	 * New keys go to the new array at once: the room that the entries
+	 * to be moved need is kept from them, or a flood of new keys could
+	 * fill it first and leave no room for the old ones.
+	 */
+	atomic_set(&na->reserved, atomic_read(&t->count));
+	rcu_assign_pointer(oa->next, na);
+	/*
+	 * Every insert into the old array that has not seen the new one is
+	 * done when this returns, and a full barrier: an insert that claims
+	 * an old slot this walk found EMPTY sees the new array and gives way.
+	 */
+	synchronize_rcu();
+	for (i = 0; i < oa->size; i++) {
+		struct rw_entry *e = rw_slot(oa, i);
+
+		if (READ_ONCE(e->lockword)) {
+			rcu_read_lock();
+			local_bh_disable();
+			rw_entry_move(t, e, na, nc);
+			local_bh_enable();
+			rcu_read_unlock();
+		}
+		if (!(i % 256))
+			cond_resched();
+	}
+	atomic_set(&na->reserved, 0);
+	rcu_assign_pointer(t->arr, na);
+	synchronize_rcu();
+	rw_array_free(oa);
+}
+
+/*
+ * Put the new, empty array na in place of the table's, dropping every
+ * entry (a flush; new key fields). Table mutex held.
+ */
+static void rw_table_replace(struct xt_ratewin_tbl *t, struct rw_array *na)
+{
+	struct rw_array *oa = rcu_dereference_protected(t->arr,
+						lockdep_is_held(&t->mutex));
+	u32 i, live = 0;
+
+	rcu_assign_pointer(t->arr, na);
+	synchronize_rcu();
+	/* no CPU sees the old array now: count what it held */
+	for (i = 0; i < oa->size; i++) {
+		if (rw_slot_live(READ_ONCE(rw_slot(oa, i)->lockword)))
+			live++;
+		if (!(i % 4096))
+			cond_resched();
+	}
+	atomic_sub(live, &t->count);
+	rw_array_free(oa);
+}
+
+/*
+ * After a sweep, or when an insert found the array filling up: a new array
+ * when the used slots (live and dead) are beyond its grow_at, or the
+ * live entries would fit one of a quarter of the size. Table mutex held,
+ * not under RCU.
+ */
+static void rw_table_resize(struct xt_ratewin_tbl *t, const struct rw_cfg *c)
+{
+	struct rw_array *a = rcu_dereference_protected(t->arr,
+						lockdep_is_held(&t->mutex));
+	u32 live = atomic_read(&t->count), size;
+	struct rw_array *na;
+
+	size = rw_array_size_for(t, c, live);
+	if (atomic_read(&a->used) <= a->grow_at && size > a->size / 4)
+		return;
+	/* room for the inserts that come during the rebuild, too */
+	size = rw_array_size_for(t, c, live + live / 8);
+	na = rw_array_alloc(size, c);
+	if (!na) {
+		pr_info_ratelimited("table %s: no memory for %u slots, table stays at %u\n",
+				    t->name, size, a->size);
+		return;
+	}
+	rw_table_rebuild(t, na, c);
+}
+
 /* ---- control operations (/proc writes) -------------------------------- */
 
 void rw_table_flush(struct xt_ratewin_tbl *t)
 {
-	struct rhashtable_iter iter;
+	struct rw_array *na;
 	struct rw_entry *e;
+	struct rw_cfg *c;
+	u64 pos = 0;
 
 	mutex_lock(&t->mutex);
-	rhashtable_walk_enter(&t->ht, &iter);
-	rhashtable_walk_start(&iter);
-	while ((e = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(e))
-			continue;	/* -EAGAIN: resized, keep going */
+	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
+	na = rw_array_alloc(t->min_size, c);
+	if (na) {
+		rw_table_replace(t, na);
+		mutex_unlock(&t->mutex);
+		return;
+	}
+	/* no memory for a new array: every entry DEAD in this one */
+	rcu_read_lock();
+	while ((e = rw_table_next(t, &pos))) {
 		rw_entry_lock_bh(e);
 		if (!(e->flags & RW_E_DEAD))
 			rw_entry_unlink(t, e);
 		rw_entry_unlock_bh(e);
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
+	rcu_read_unlock();
 	mutex_unlock(&t->mutex);
 }
 
@@ -683,18 +1144,19 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	int err = 0;
 
 	mutex_lock(&t->mutex);
-	rcu_read_lock();
-	c = rcu_dereference(t->cfg);
+	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
 	/* a key parsed before a rule changed the key fields: wrong size */
 	if (k->words != c->key_words) {
-		rcu_read_unlock();
 		mutex_unlock(&t->mutex);
 		return -EINVAL;
 	}
+	/* from a process: an array that fills up grows now, not later */
+	rw_table_resize(t, c);
+	rcu_read_lock();
 	local_bh_disable();
 	e = rw_get(t, c, k, 0, now, false);
-	if (!e) {
-		err = -ENOSPC;
+	if (IS_ERR_OR_NULL(e)) {
+		err = PTR_ERR(e) == -EAGAIN ? -EAGAIN : -ENOSPC;
 		goto out;
 	}
 	rw_entry_lock(e);
@@ -723,36 +1185,35 @@ out:
 	return err;
 }
 
+
 /* ---- GC --------------------------------------------------------------- */
 
 static void rw_gc_work(struct work_struct *work)
 {
 	struct xt_ratewin_tbl *t = container_of(to_delayed_work(work),
 					  struct xt_ratewin_tbl, gc_work);
-	struct rhashtable_iter iter;
 	unsigned int batch = 0;
 	struct rw_entry *e;
 	struct rw_cfg *c;
+	u64 pos = 0;
 
 	mutex_lock(&t->mutex);
-	clear_bit(0, &t->gc_kick);
 	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
-	rhashtable_walk_enter(&t->ht, &iter);
-	rhashtable_walk_start(&iter);
-	while ((e = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(e))
-			continue;
+	/* an array that fills up grows first: inserts stop at its cap */
+	if (test_and_clear_bit(RW_KICK_REBUILD, &t->gc_kick))
+		rw_table_resize(t, c);
+	clear_bit(RW_KICK_SWEEP, &t->gc_kick);
+	while ((e = rw_table_next(t, &pos))) {
+		rcu_read_lock();
 		local_bh_disable();
 		rw_entry_gc(t, e, c->expire_j, false);
 		local_bh_enable();
-		if (++batch % 256 == 0) {
-			rhashtable_walk_stop(&iter);
+		rcu_read_unlock();
+		if (!(++batch % 256))
 			cond_resched();
-			rhashtable_walk_start(&iter);
-		}
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
+	/* what the sweep reclaimed: a smaller array, without the dead */
+	rw_table_resize(t, c);
 	queue_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
 	mutex_unlock(&t->mutex);
 }
@@ -891,93 +1352,16 @@ static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
 	return c;
 }
 
-/* Move one entry to the current layout. Table mutex held, under RCU. */
-static int rw_entry_migrate(struct xt_ratewin_tbl *t, struct rw_entry *e,
-			    const struct rw_cfg *nc, u32 now)
+/* The smallest array: --ratewin-htable-size slots (a hint, as in hashlimit). */
+static u32 rw_min_size(const struct xt_ratewin_mtinfo *info,
+		       const struct rw_cfg *c)
 {
-	struct nf_conncount_list *ol, *nl;
-	const struct rw_cfg *oc;
-	struct rw_entry *n;
-	struct rw_key k;
+	u32 hint = info->htable_size ?: XT_RATEWIN_DEFAULT_SIZE;
+	u64 most = rw_size_for(c->max);
+	/* as allocated up front, at most a sixteenth of the memory */
+	u64 mem = (u64)totalram_pages() * PAGE_SIZE / 16 / ALIGN(c->size, 8);
 
-	k.family = e->family;
-	k.words = e->key_words;
-	memcpy(k.w, e->key, e->key_words * sizeof(u32));
-	n = rw_entry_alloc(nc, &k, now, GFP_ATOMIC);
-	if (!n)
-		return -ENOMEM;
-
-	rw_entry_lock_bh(e);
-	if ((e->flags & RW_E_DEAD) || e->gen == nc->gen) {
-		rw_entry_unlock_bh(e);
-		rw_entry_free(n);
-		return 0;
-	}
-	now = rw_now();		/* under the lock, as on the packet path */
-	oc = rw_entry_cfg(t, e);
-	n->st = e->st;
-	n->flags = (e->flags & ~(RW_E_CONN | RW_E_LOCKED)) |
-		   (n->flags & RW_E_CONN);
-	n->admitted = e->admitted;
-	n->over = e->over;
-	if (oc->win_off && nc->win_off)
-		rw_win_migrate(rw_entry_win(n, nc), &nc->lim,
-			       rw_entry_win(e, oc), &oc->lim, now);
-	if (rhashtable_replace_fast(&t->ht, &e->node, &n->node, rw_params)) {
-		rw_entry_unlock_bh(e);
-		rw_entry_free(n);
-		return 0;
-	}
-	e->flags |= RW_E_DEAD;
-	rw_entry_unlock_bh(e);
-
-	/*
-	 * Connections move outside the entry lock (theirs may sleep on RT).
-	 * A packet that counted itself into the old list after this sees the
-	 * old entry dead and counts itself into the new one.
-	 */
-	ol = rw_entry_conns(e);
-	nl = rw_entry_conns(n);
-	if (ol && nl) {
-		spin_lock_bh(&ol->list_lock);
-		spin_lock_nested(&nl->list_lock, SINGLE_DEPTH_NESTING);
-		list_splice_init(&ol->head, &nl->head);
-		nl->count += ol->count;
-		ol->count = 0;
-		spin_unlock(&nl->list_lock);
-		spin_unlock_bh(&ol->list_lock);
-	}
-	call_rcu(&e->rcu, rw_entry_free_rcu);
-	return 0;
-}
-
-static void rw_table_migrate(struct xt_ratewin_tbl *t, const struct rw_cfg *nc)
-{
-	struct rhashtable_iter iter;
-	struct rw_entry *e;
-	u32 now = rw_now();
-	unsigned int batch = 0;
-
-	rhashtable_walk_enter(&t->ht, &iter);
-	rhashtable_walk_start(&iter);
-	while ((e = rhashtable_walk_next(&iter))) {
-		if (IS_ERR(e))
-			continue;
-		if (e->gen != nc->gen && rw_entry_migrate(t, e, nc, now)) {
-			/* out of memory: keep the old state, drop the entry */
-			rw_entry_lock_bh(e);
-			if (!(e->flags & RW_E_DEAD))
-				rw_entry_unlink(t, e);
-			rw_entry_unlock_bh(e);
-		}
-		if (++batch % 256 == 0) {
-			rhashtable_walk_stop(&iter);
-			cond_resched();
-			rhashtable_walk_start(&iter);
-		}
-	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
+	return max_t(u64, min3((u64)hint, most, mem), RW_MIN_SLOTS);
 }
 
 static bool rw_cfg_same(const struct rw_cfg *c,
@@ -1010,6 +1394,7 @@ static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
 				const struct xt_ratewin_mtinfo *info,
 				u8 family)
 {
+	struct rw_array *na = NULL;
 	struct rw_cfg *old, *c;
 	bool rekey;
 
@@ -1027,25 +1412,35 @@ static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
 	rekey = c->mode != old->mode ||
 		memcmp(c->srcmask, old->srcmask, sizeof(c->srcmask)) ||
 		memcmp(c->dstmask, old->dstmask, sizeof(c->dstmask));
+	if (rekey)
+		c->gen = old->gen + 1;
+	t->min_size = rw_min_size(info, c);
+	/* the new layout's array first: without it, nothing changes */
+	if (rekey || c->gen != old->gen) {
+		u32 live = rekey ? 0 : atomic_read(&t->count);
+
+		na = rw_array_alloc(rw_array_size_for(t, c, live + live / 8), c);
+		if (!na && rekey)
+			na = rw_array_alloc(RW_MIN_SLOTS, c);
+		if (!na) {
+			t->min_size = rw_min_size(&old->info, old);
+			mutex_unlock(&t->mutex);
+			kfree(c);
+			return -ENOMEM;
+		}
+	}
 	pr_info("table %s: limits changed by a new rule%s\n", t->name,
 		rekey ? "; key fields changed, entries flushed" : "");
 
-	if (rekey)
-		c->gen = old->gen + 1;
+	/* entries of the old layout find theirs there until they are moved */
 	rcu_assign_pointer(t->prev_cfg, old);
 	rcu_assign_pointer(t->cfg, c);
-	/*
-	 * Packets that read the old cfg may still be inserting entries of the
-	 * old layout; once they are done, the walk below sees every one.
-	 */
-	synchronize_rcu();
-	if (rekey) {
-		mutex_unlock(&t->mutex);
-		rw_table_flush(t);
-		mutex_lock(&t->mutex);
-	} else if (c->gen != old->gen) {
-		rw_table_migrate(t, c);
-	}
+	if (rekey)
+		rw_table_replace(t, na);
+	else if (na)
+		rw_table_rebuild(t, na, c);
+	else
+		synchronize_rcu();
 	RCU_INIT_POINTER(t->prev_cfg, NULL);
 	mutex_unlock(&t->mutex);
 	kfree_rcu(old, rcu);
@@ -1067,10 +1462,9 @@ static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn
 					const struct xt_ratewin_mtinfo *info,
 					u8 family)
 {
-	struct rhashtable_params p = rw_params;
 	struct xt_ratewin_tbl *t;
+	struct rw_array *a;
 	struct rw_cfg *c;
-	u32 hint;
 	int err;
 
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
@@ -1081,14 +1475,21 @@ static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn
 		kfree(t);
 		return ERR_PTR(-ENOMEM);
 	}
-	hint = info->htable_size ?: XT_RATEWIN_DEFAULT_SIZE;
-	p.nelem_hint = min_t(u32, hint, c->max);
-	err = rhashtable_init(&t->ht, &p);
-	if (err) {
+	t->min_size = rw_min_size(info, c);
+	a = rw_array_alloc(t->min_size, c);
+	if (!a && t->min_size > RW_MIN_SLOTS) {
+		/* the size asked for is a hint: a small table grows */
+		pr_info_ratelimited("table %s: no memory for %u slots, starting at %u\n",
+				    info->name, t->min_size, RW_MIN_SLOTS);
+		t->min_size = RW_MIN_SLOTS;
+		a = rw_array_alloc(t->min_size, c);
+	}
+	if (!a) {
 		kfree(c);
 		kfree(t);
-		return ERR_PTR(err);
+		return ERR_PTR(-ENOMEM);
 	}
+	RCU_INIT_POINTER(t->arr, a);
 	RCU_INIT_POINTER(t->cfg, c);
 	mutex_init(&t->mutex);
 	INIT_DELAYED_WORK(&t->gc_work, rw_gc_work);
@@ -1099,7 +1500,7 @@ static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn
 
 	err = rw_proc_table_add(t);
 	if (err) {
-		rhashtable_destroy(&t->ht);
+		rw_array_free(a);
 		kfree(c);
 		kfree(t);
 		return ERR_PTR(err);
@@ -1109,15 +1510,10 @@ static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn
 	return t;
 }
 
-static void rw_free_now(void *ptr, void *arg)
-{
-	rw_entry_free(ptr);
-}
-
 static void rw_table_destroy(struct xt_ratewin_tbl *t)
 {
 	cancel_delayed_work_sync(&t->gc_work);
-	rhashtable_free_and_destroy(&t->ht, rw_free_now, NULL);
+	rw_array_free(rcu_dereference_protected(t->arr, 1));
 	kfree(rcu_dereference_protected(t->cfg, 1));
 	kfree(t);
 }
@@ -1251,11 +1647,15 @@ static int __init ratewin_mt_init(void)
 	static struct lock_class_key entry_lock_key;
 	int err;
 
-	/* a rate-only srcip entry is one cache line: 48 + 16 bytes of key */
-	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct rw_entry) != 48);
+	/* a rate-only srcip entry: 40 + 16 bytes of key */
+	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct rw_entry) != 40);
 	/* the lock bit is bit 4 of flags, byte 3 of the lock word */
 	BUILD_BUG_ON(offsetof(struct rw_entry, flags) -
 		     offsetof(struct rw_entry, lockword) != 3);
+	/* the first word read whole (union rw_lw) as the entry lays it out */
+	BUILD_BUG_ON(offsetof(struct rw_entry, family) != offsetof(union rw_lw, family) ||
+		     offsetof(struct rw_entry, flags) != offsetof(union rw_lw, flags) ||
+		     offsetof(struct rw_entry, lockword) != 0);
 	lockdep_init_map(&rw_entry_lock_map, "xt_ratewin_entry",
 			 &entry_lock_key, 0);
 
@@ -1277,3 +1677,4 @@ static void __exit ratewin_mt_exit(void)
 
 module_init(ratewin_mt_init);
 module_exit(ratewin_mt_exit);
+

@@ -67,7 +67,7 @@ static void ratewin_help(void)
 "  --ratewin-mode LIST             key fields: comma list of srcip, dstip, srcport, dstport (default srcip)\n"
 "  --ratewin-srcmask LEN           source address prefix length (default 32 / 128)\n"
 "  --ratewin-dstmask LEN           destination address prefix length (default 32 / 128)\n"
-"  --ratewin-htable-size N         number of hash buckets (default %u)\n"
+"  --ratewin-htable-size N         slots the table starts with (default %u)\n"
 "  --ratewin-htable-max N          maximum number of entries (default %u)\n"
 "  --ratewin-htable-expire MS      idle time before an entry that decides nothing is reclaimed (default %u)\n"
 "  --ratewin-htable-gcinterval MS  interval between reclaim runs (default %u)\n",

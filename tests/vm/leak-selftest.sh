@@ -3,7 +3,7 @@
 #
 # tests/vm/leak-selftest.sh KO: proves that the leak check of the stress
 # suite (tests/selftests/50_stress.sh) fails on a real leak. KO is a build
-# of the module that leaks one entry in N on purpose (make
+# of the module that leaks one table array in N on purpose (make
 # check-leak-selftest builds it with RW_LEAK_EVERY=N). The stress suite
 # runs with it, for LEAK_STRESS_SECONDS (default 10) instead of 60; this
 # passes only when that boot fails because of the suite alone (no kernel
