@@ -101,11 +101,16 @@ static __always_inline bool rw_v4_eq(const struct rw_entry *e, u32 addr)
 	       !((e->key[0] ^ addr) | e->key[1] | e->key[2] | e->key[3]);
 }
 
+/*
+ * The GC work runs on an unbound workqueue: kicked from the packet path it
+ * would otherwise move to the CPU that takes the traffic, and its sweeps
+ * and rebuilds would take that CPU's time from packets.
+ */
 static void rw_kick(struct xt_ratewin_tbl *t, int what)
 {
 	/* once, not once per packet of a flood of new keys */
 	if (!test_and_set_bit(what, &t->gc_kick))
-		mod_delayed_work(system_power_efficient_wq, &t->gc_work, 0);
+		mod_delayed_work(system_unbound_wq, &t->gc_work, 0);
 }
 
 /* ---- the array of slots ----------------------------------------------- */
@@ -1062,8 +1067,8 @@ static void rw_table_replace(struct xt_ratewin_tbl *t, struct rw_array *na)
 /*
  * After a sweep, or when an insert found the array filling up: a new array
  * when the used slots (live and dead) are beyond its grow_at, or the
- * live entries would fit one of a quarter of the size. Table mutex held,
- * not under RCU.
+ * live entries would fit one of a quarter of the size, or half the slots
+ * are dead. Table mutex held, not under RCU.
  */
 static void rw_table_resize(struct xt_ratewin_tbl *t, const struct rw_cfg *c)
 {
@@ -1073,7 +1078,9 @@ static void rw_table_resize(struct xt_ratewin_tbl *t, const struct rw_cfg *c)
 	struct rw_array *na;
 
 	size = rw_array_size_for(t, c, live);
-	if (atomic_read(&a->used) <= a->grow_at && size > a->size / 4)
+	/* full, or far larger than needed, or half of it reclaimed slots */
+	if (atomic_read(&a->used) <= a->grow_at && size > a->size / 4 &&
+	    atomic_read(&a->used) - live <= a->size / 2)
 		return;
 	/* room for the inserts that come during the rebuild, too */
 	size = rw_array_size_for(t, c, live + live / 8);
@@ -1196,25 +1203,30 @@ static void rw_gc_work(struct work_struct *work)
 	struct rw_entry *e;
 	struct rw_cfg *c;
 	u64 pos = 0;
+	u32 young;
 
 	mutex_lock(&t->mutex);
 	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
+	young = min_t(u32, c->expire_j, 1U << 30);	/* as rw_entry_gc() */
 	/* an array that fills up grows first: inserts stop at its cap */
 	if (test_and_clear_bit(RW_KICK_REBUILD, &t->gc_kick))
 		rw_table_resize(t, c);
 	clear_bit(RW_KICK_SWEEP, &t->gc_kick);
 	while ((e = rw_table_next(t, &pos))) {
+		if (!(++batch % 256))
+			cond_resched();
+		/* most entries were seen lately: no lock, nothing to do */
+		if ((u32)(rw_now() - READ_ONCE(e->st.last)) < young)
+			continue;
 		rcu_read_lock();
 		local_bh_disable();
 		rw_entry_gc(t, e, c->expire_j, false);
 		local_bh_enable();
 		rcu_read_unlock();
-		if (!(++batch % 256))
-			cond_resched();
 	}
 	/* what the sweep reclaimed: a smaller array, without the dead */
 	rw_table_resize(t, c);
-	queue_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
+	queue_delayed_work(system_unbound_wq, &t->gc_work, c->gc_j);
 	mutex_unlock(&t->mutex);
 }
 
@@ -1444,7 +1456,7 @@ static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
 	RCU_INIT_POINTER(t->prev_cfg, NULL);
 	mutex_unlock(&t->mutex);
 	kfree_rcu(old, rcu);
-	mod_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
+	mod_delayed_work(system_unbound_wq, &t->gc_work, c->gc_j);
 	return 0;
 }
 
@@ -1506,7 +1518,7 @@ static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn
 		return ERR_PTR(err);
 	}
 	list_add(&t->list, &rn->tables);
-	queue_delayed_work(system_power_efficient_wq, &t->gc_work, c->gc_j);
+	queue_delayed_work(system_unbound_wq, &t->gc_work, c->gc_j);
 	return t;
 }
 
