@@ -412,6 +412,15 @@ def prefill(raw):
 # ---- GC --------------------------------------------------------------------
 
 def gc(raw, outdir):
+    """The packet rate while GC reclaims a table of expiring entries.
+
+    Samples: pkts counter, kernel memory holding tables (slab + vmalloc,
+    kB) and, for ratewin, the table's entry count (-1 where there is
+    none; older runs have slab alone and no count). The sweep runs from
+    the first 2% of the table reclaimed to the last of 98% of its entries
+    reclaimed and 98% of its memory released: hashlimit frees each entry
+    as it goes, ratewin marks them reclaimed and then frees its array at
+    once, in a rebuild that is part of the sweep."""
     res = {}
     for c, path in raw_files(raw, "gc", ".tsv"):
         sweep = None
@@ -423,41 +432,58 @@ def gc(raw, outdir):
                     sweep = (float(p[2]), float(p[3]), int(p[4]))
                     expire_ms = int(p[6]) if len(p) > 6 else None
                     continue
-                if len(p) == 4 and not l.startswith("#"):
-                    rows.append(((float(p[0]) + float(p[1])) / 2, int(p[2]), int(p[3])))
+                if len(p) in (4, 5) and not l.startswith("#"):
+                    rows.append(((float(p[0]) + float(p[1])) / 2, int(p[2]), int(p[3]),
+                                 int(p[4]) if len(p) == 5 else -1))
         if not sweep or len(rows) < 5:
             continue
         t_end = sweep[1]
         series = []
-        for (ta, na, _), (tb, nb, sb) in zip(rows, rows[1:]):
+        for (ta, na, _, _), (tb, nb, mb, eb) in zip(rows, rows[1:]):
             if tb <= ta:
                 continue
             if HOSTCPU is not None and HOSTCPU.ok:
                 b = HOSTCPU.busy(ta, tb, 1)
                 if not b or b[0] < 0.05 * (tb - ta):
                     continue
-                series.append((tb - t_end, (nb - na) / b[0], sb))
+                series.append((tb - t_end, (nb - na) / b[0], mb, eb))
             else:
-                series.append((tb - t_end, (nb - na) / (tb - ta), sb))
+                series.append((tb - t_end, (nb - na) / (tb - ta), mb, eb))
         pps = [s[1] for s in series]
         med = statistics.median(pps)
         srt = sorted(pps)
         p5 = srt[max(0, int(len(srt) * 0.05) - 1)]
-        slab0 = series[0][2]
-        slab1 = min(s[2] for s in series)
-        rel = slab0 - slab1
+        mem0 = series[0][2]
+        mem1 = min(s[2] for s in series)
+        rel = mem0 - mem1
+        counted = all(s[3] >= 0 for s in series)
+        ent0 = series[0][3] if counted else None
+        ent_rel = ent0 - min(s[3] for s in series) if counted else 0
 
-        def reclaimed(part):
-            """index of the first sample with this part of the table freed"""
-            return next((i for i, s in enumerate(series)
-                         if rel > 0 and slab0 - s[2] >= part * rel), None)
-        i90 = reclaimed(0.9)
+        def first(pred):
+            return next((i for i, s in enumerate(series) if pred(s)), None)
+
+        def freed(part):
+            """index of the first sample with this part of the memory released"""
+            return first(lambda s: rel > 0 and mem0 - s[2] >= part * rel)
+
+        def gone(part):
+            """index of the first sample with this part of the entries reclaimed"""
+            if not counted:
+                return freed(part)
+            return first(lambda s: ent_rel > 0 and ent0 - s[3] >= part * ent_rel)
+        i90 = freed(0.9)
         t90 = series[i90][0] if i90 is not None else None
-        # The sweep: from the first 2% of the table freed to 98%; the rate
-        # in it against the median rate before it. (The host's own changes
-        # of speed show up anywhere in the stream: a minimum over all of
-        # it is as likely to be one of them as the sweep's.)
-        i0, i1 = reclaimed(0.02), reclaimed(0.98)
+        # The sweep: from the first 2% of the table reclaimed to 98% of it
+        # reclaimed and released; the rate in it against the median rate
+        # before it. (The host's own changes of speed show up anywhere in
+        # the stream: a minimum over all of it is as likely to be one of
+        # them as the sweep's.)
+        i0 = gone(0.02)
+        # (a table that keeps its memory, its array at the size asked
+        # for, ends when its entries are reclaimed)
+        ends = [gone(0.98)] + ([freed(0.98)] if counted and rel > 0 else [])
+        i1 = None if None in ends else max(ends)
         sweep_pps = [s[1] for s in series[i0:i1 + 1]] if i0 is not None and i1 is not None else []
         before = [s[1] for s in series[:i0]] if i0 else []
         bmed = statistics.median(before) if before else med
@@ -474,7 +500,7 @@ def gc(raw, outdir):
             "pps_p5": p5,
             "min_over_median": srt[0] / med if med else None,
             "p5_over_median": p5 / med if med else None,
-            "slab_released_mb": (slab0 - slab1) / 1024,
+            "memory_released_mb": rel / 1024,
             "reclaimed_90pct_after_s": t90,
             "sweep_from_s": series[i0][0] if sweep_pps else None,
             "sweep_to_s": series[i1][0] if sweep_pps else None,
@@ -485,7 +511,7 @@ def gc(raw, outdir):
                                          if sweep_pps and bmed else None),
         }
         with open(os.path.join(outdir, "gc-%s.dat" % c), "w") as f:
-            f.write("# seconds-after-fill pps slab_MB\n")
+            f.write("# seconds-after-fill pps table_memory_MB\n")
             for s in series:
                 f.write("%.3f %.0f %.1f\n" % (s[0], s[1], s[2] / 1024))
     return res
@@ -828,13 +854,15 @@ def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof, hot)
         L.append("")
         L.append("Packets per second between samples of the stream (0.1 s apart plus the "
                  "time to take one, about 0.2 s in all). The sweep runs from "
-                 "the first 2% of the table freed (slab) to 98%; its rates are against the "
-                 "median before it. The whole stream's minimum is for information: the "
+                 "the first 2% of the table reclaimed to 98% of its entries reclaimed (ratewin's "
+                 "count; hashlimit's slab) and of its memory (slab and vmalloc) released: "
+                 "ratewin frees its array at once, in a rebuild at the end of the sweep. Its "
+                 "rates are against the median before it. The whole stream's minimum is for information: the "
                  "host's own changes of speed show up anywhere in it.")
         L.append("")
         L.append("| contender | entries | fill | median before the sweep | sweep | lowest in it "
                  "| lowest / before | median in it / before | whole stream: min / median "
-                 "| slab released | 90% freed at |")
+                 "| memory released | 90% released at |")
         L.append("|---|---|---|---|---|---|---|---|---|---|---|")
 
         def r2(x):
@@ -848,7 +876,7 @@ def markdown(summ, steps, mem, pre, gcres, scale, tg, meta, host, ns, prof, hot)
                     g["sweep_from_s"], g["sweep_to_s"]),
                 fmt_k(g["pps_min_in_sweep"]), r2(g["sweep_min_over_before"]),
                 r2(g["sweep_median_over_before"]), g["min_over_median"],
-                g["slab_released_mb"],
+                g["memory_released_mb"],
                 "-" if g["reclaimed_90pct_after_s"] is None else
                 "%.1f s after the fill" % g["reclaimed_90pct_after_s"]))
         L.append("")

@@ -589,7 +589,8 @@ do_perf() { # tag contender
 # (every second) reclaims them. The expiry must outlast the fill, or early
 # entries go during the fill: by default it is 1.5 times the longest fill
 # of as many sources in phase A, plus 3 s (gc_expire_ms below). The pkts
-# counter and kernel slab size are sampled about every 100 ms.
+# counter, the kernel memory that holds tables (slab and vmalloc) and
+# ratewin's entry count are sampled about every 100 ms.
 do_gc() {
 	local c=$1 expire_ms=$2 r f
 	f=$BENCH_OUT/gc/$c.tsv
@@ -617,16 +618,32 @@ do_gc() {
 	pg_setup 0 "0:$(((10 << 24) | (200 << 16) | 1)):1" || return 1
 	pg_start
 	echo "# sweep $t0 $t1 $BENCH_GC_N expire_ms $expire_ms" > "$f"
-	local end l slab
+	local end l mem v ent w
 	# until the last entry filled has expired, and BENCH_GC_SECS more
 	end=$((${t1%.*} + expire_ms / 1000 + BENCH_GC_SECS))
 	while [ "${EPOCHREALTIME%.*}" -lt "$end" ]; do
 		read_sofar
-		slab=0
+		# kernel memory that holds tables: slab (entries of hashlimit)
+		# plus vmalloc (hash tables; ratewin's entries)
+		mem=0
 		while IFS= read -r l; do
-			case $l in Slab:*) l=${l#Slab:}; slab=${l% kB}; break ;; esac
+			case $l in
+			Slab:*|VmallocUsed:*)
+				v=${l#*:}
+				v=${v% kB}
+				mem=$((mem + ${v// /}))
+				;;
+			esac
 		done < /proc/meminfo
-		echo "$TA $TB $SOFAR ${slab// /}" >> "$f"
+		# ratewin's entry count, from its file's first line (one page of
+		# the file is made, not the whole table); -1 where there is none
+		ent=-1
+		if [ -r /proc/net/xt_ratewin/gc ]; then
+			read -r l < /proc/net/xt_ratewin/gc
+			w=${l#*entries }
+			ent=${w%%/*}
+		fi
+		echo "$TA $TB $SOFAR $mem $ent" >> "$f"
 		sleep 0.1
 	done
 	pg_stop

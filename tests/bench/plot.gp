@@ -32,10 +32,10 @@ set xtics auto
 set title "Packet rate while GC reclaims 1M expiring entries (one other source sending)"
 set xlabel "seconds after the table was filled"
 set ylabel "packets per second (100 ms samples)"
-set y2label "kernel slab (MB)"
+set y2label "table memory, slab + vmalloc (MB)"
 set y2tics
 set ytics nomirror
 plot gc_hl using 1:2 with lines lw 1.5 lc rgb "#d95f02" title "hashlimit pps", \
 	gc_rw using 1:2 with lines lw 1.5 lc rgb "#1b9e77" title "ratewin pps", \
-	gc_hl using 1:3 axes x1y2 with lines dt 2 lc rgb "#d95f02" title "hashlimit slab MB", \
-	gc_rw using 1:3 axes x1y2 with lines dt 2 lc rgb "#1b9e77" title "ratewin slab MB"
+	gc_hl using 1:3 axes x1y2 with lines dt 2 lc rgb "#d95f02" title "hashlimit memory MB", \
+	gc_rw using 1:3 axes x1y2 with lines dt 2 lc rgb "#1b9e77" title "ratewin memory MB"
