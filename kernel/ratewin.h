@@ -117,7 +117,6 @@ struct rw_array {
 	u16			stride;		/* bytes a slot */
 	u8			gen;		/* layout of the slots (rw_cfg.gen) */
 	u8			conn;		/* slots have connection lists */
-	u16			conn_off;
 	struct rw_array __rcu	*next;
 	u8			*slots;
 };
@@ -226,6 +225,25 @@ static inline struct rw_cfg *rw_entry_cfg(struct xt_ratewin_tbl *t,
 static inline void *rw_entry_win(struct rw_entry *e, const struct rw_cfg *c)
 {
 	return c->win_off ? (u8 *)e + c->win_off : NULL;
+}
+
+/* Room for a copy of any window (an exact ring or the slots), on the stack. */
+union rw_win_buf {
+	struct rw_slots	slots;
+	u8		ring[sizeof(struct rw_ring) + RW_WIN_EXACT_MAX * sizeof(u32)];
+	u64		align;
+};
+
+/* A copy of the entry's window in buf, or NULL where it has none. */
+static inline void *rw_entry_win_copy(struct rw_entry *e,
+				      const struct rw_cfg *c,
+				      union rw_win_buf *buf)
+{
+	if (!c->win_off)
+		return NULL;
+	memcpy(buf, rw_entry_win(e, c),
+	       rw_win_size(c->lim.win_kind, c->lim.win_n));
+	return buf;
 }
 
 /* The connection list, when present, follows the key, 8-byte aligned. */

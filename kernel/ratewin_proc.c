@@ -97,8 +97,7 @@ struct rw_iter {
 static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 			  struct rw_snap *sn)
 {
-	u8 winbuf[RW_WIN_EXACT_MAX * sizeof(u32) + sizeof(struct rw_ring)]
-		__aligned(8);
+	union rw_win_buf winbuf;
 	struct nf_conncount_list *l;
 	const struct rw_cfg *c;
 	struct rw_state st;
@@ -106,7 +105,6 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	u8 flags, v6;
 	u32 now;
 
-	BUILD_BUG_ON(sizeof(winbuf) < sizeof(struct rw_slots));
 	rw_entry_lock_bh(e);
 	if (e->flags & RW_E_DEAD) {
 		rw_entry_unlock_bh(e);
@@ -116,11 +114,7 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	c = rw_entry_cfg(t, e);
 	st = e->st;
 	flags = e->flags & ~RW_E_LOCKED;
-	if (c->win_off) {
-		win = winbuf;
-		memcpy(win, rw_entry_win(e, c),
-		       rw_win_size(c->lim.win_kind, c->lim.win_n));
-	}
+	win = rw_entry_win_copy(e, c, &winbuf);
 	sn->family = e->family;
 	memset(sn->key, 0, sizeof(sn->key));
 	memcpy(sn->key, e->key,

@@ -175,6 +175,12 @@ static u32 rw_array_size_for(const struct xt_ratewin_tbl *t,
 		     t->min_size);
 }
 
+/* Bytes a slot of c's layout takes: the first word is an unsigned long. */
+static u16 rw_stride(const struct rw_cfg *c)
+{
+	return ALIGN(c->size, sizeof(unsigned long));
+}
+
 static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
 {
 	struct rw_array *a = kzalloc(sizeof(*a), GFP_KERNEL);
@@ -182,7 +188,7 @@ static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
 	if (!a)
 		return NULL;
 	a->size = max(size, RW_MIN_SLOTS);
-	a->stride = ALIGN(c->size, sizeof(unsigned long));
+	a->stride = rw_stride(c);
 	/*
 	 * A table of the largest size the ABI allows may not fit: fail
 	 * without a WARN and without the OOM killer (the caller copes).
@@ -372,18 +378,31 @@ static struct rw_entry *rw_array_claim(struct xt_ratewin_tbl *t,
 	return NULL;
 }
 
+/* A new key's state by c: a full bucket, an empty window (if win). */
+static void rw_state_start(struct rw_state *st, void *win,
+			   const struct rw_cfg *c, u32 now)
+{
+	st->tokens = c->lim.burst_fp;
+	st->last = now;
+	if (win)
+		rw_win_init(win, &c->lim, now);
+}
+
+/* An empty connection list in a claimed slot laid out by c, if it has one. */
+static void rw_slot_init_conns(struct rw_entry *e, const struct rw_cfg *c)
+{
+	if (c->conn_off)
+		nf_conncount_list_init((void *)((u8 *)e + c->conn_off));
+}
+
 /* Fill a claimed slot in for a new key, laid out and started by c. */
 static void rw_slot_fill(struct rw_entry *e, const struct rw_cfg *c,
 			 const struct rw_key *k, u32 now)
 {
 	/* an EMPTY slot was never used: all zero */
 	memcpy(e->key, k->w, k->words * sizeof(u32));
-	e->st.tokens = c->lim.burst_fp;
-	e->st.last = now;
-	if (c->win_off)
-		rw_win_init(rw_entry_win(e, c), &c->lim, now);
-	if (c->conn_off)
-		nf_conncount_list_init((void *)((u8 *)e + c->conn_off));
+	rw_state_start(&e->st, rw_entry_win(e, c), c, now);
+	rw_slot_init_conns(e, c);
 }
 
 /* ---- entries ---------------------------------------------------------- */
@@ -416,22 +435,28 @@ static void rw_entry_unlink(struct xt_ratewin_tbl *t, struct rw_entry *e)
  */
 static bool rw_entry_idle(struct rw_entry *e, const struct rw_cfg *c, u32 now)
 {
-	u8 winbuf[RW_WIN_EXACT_MAX * sizeof(u32) + sizeof(struct rw_ring)]
-		__aligned(8);
 	struct rw_state st = e->st;
+	union rw_win_buf winbuf;
 	u8 flags = e->flags;
-	void *win = NULL;
+	void *win;
 
-	BUILD_BUG_ON(sizeof(winbuf) < sizeof(struct rw_slots));
 	if ((u32)(now - e->st.last) < c->expire_j)
 		return false;
-	if (c->win_off) {
-		win = winbuf;
-		memcpy(win, rw_entry_win(e, c),
-		       rw_win_size(c->lim.win_kind, c->lim.win_n));
-	}
+	win = rw_entry_win_copy(e, c, &winbuf);
 	rw_refresh(&st, &flags, win, &c->lim, now);
 	return rw_idle_state(&st, flags, win, &c->lim);
+}
+
+/*
+ * Seen within the expiry: the entry stays, and that needs no lock to tell
+ * (a concurrent update can only make this age look huge, which falls
+ * through to the check under the lock).
+ */
+static __always_inline bool rw_entry_young(const struct rw_entry *e,
+					   u32 expire_j)
+{
+	return (u32)(rw_now() - READ_ONCE(e->st.last)) <
+	       min_t(u32, expire_j, 1U << 30);
 }
 
 /*
@@ -447,13 +472,7 @@ static bool rw_entry_gc(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	bool reclaim = false;
 	u32 now;
 
-	/*
-	 * Entries seen within the expiry stay, and need no lock to tell: a
-	 * concurrent update can only make this age look huge, which falls
-	 * through to the check under the lock.
-	 */
-	if ((u32)(rw_now() - READ_ONCE(e->st.last)) <
-	    min_t(u32, expire_j, 1U << 30))
+	if (rw_entry_young(e, expire_j))
 		return false;
 
 	/* connections first: nf_conncount takes its own (sleeping on RT) lock */
@@ -800,18 +819,13 @@ static noinline bool rw_mt_unstored(const struct sk_buff *skb,
 				    struct xt_ratewin_tbl *t,
 				    const struct rw_cfg *c, u32 now)
 {
-	u8 winbuf[RW_WIN_EXACT_MAX * sizeof(u32) + sizeof(struct rw_ring)]
-		__aligned(8);
-	struct rw_state st = { .tokens = c->lim.burst_fp, .last = now };
-	void *win = NULL;
+	union rw_win_buf winbuf;
+	struct rw_state st = { };
+	void *win = c->win_off ? &winbuf : NULL;
 	u8 flags = 0;
 
-	BUILD_BUG_ON(sizeof(winbuf) < sizeof(struct rw_slots));
 	atomic64_inc(&t->unstored);
-	if (c->win_off) {
-		win = winbuf;
-		rw_win_init(win, &c->lim, now);
-	}
+	rw_state_start(&st, win, c, now);
 	/* its connections: this packet's, if it has one */
 	return rw_decide_shaped(&st, &flags, win, &c->lim, now, skb->len,
 				!!skb_nfct(skb));
@@ -966,8 +980,7 @@ static void rw_entry_move(struct xt_ratewin_tbl *t, struct rw_entry *e,
 				       rw_entry_win(e, oc), &oc->lim, now);
 		else if (nc->win_off)
 			rw_win_init(rw_entry_win(n, nc), &nc->lim, now);
-		if (nc->conn_off)
-			nf_conncount_list_init((void *)((u8 *)n + nc->conn_off));
+		rw_slot_init_conns(n, nc);
 		rw_slot_publish(n, k.family, k.words, na->gen,
 				(e->flags & ~(RW_E_CONN | RW_E_DEAD)) |
 				(nc->conn_off ? RW_E_CONN : 0));
@@ -1192,7 +1205,6 @@ out:
 	return err;
 }
 
-
 /* ---- GC --------------------------------------------------------------- */
 
 static void rw_gc_work(struct work_struct *work)
@@ -1203,11 +1215,9 @@ static void rw_gc_work(struct work_struct *work)
 	struct rw_entry *e;
 	struct rw_cfg *c;
 	u64 pos = 0;
-	u32 young;
 
 	mutex_lock(&t->mutex);
 	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
-	young = min_t(u32, c->expire_j, 1U << 30);	/* as rw_entry_gc() */
 	/* an array that fills up grows first: inserts stop at its cap */
 	if (test_and_clear_bit(RW_KICK_REBUILD, &t->gc_kick))
 		rw_table_resize(t, c);
@@ -1216,7 +1226,7 @@ static void rw_gc_work(struct work_struct *work)
 		if (!(++batch % 256))
 			cond_resched();
 		/* most entries were seen lately: no lock, nothing to do */
-		if ((u32)(rw_now() - READ_ONCE(e->st.last)) < young)
+		if (rw_entry_young(e, c->expire_j))
 			continue;
 		rcu_read_lock();
 		local_bh_disable();
@@ -1371,7 +1381,7 @@ static u32 rw_min_size(const struct xt_ratewin_mtinfo *info,
 	u32 hint = info->htable_size ?: XT_RATEWIN_DEFAULT_SIZE;
 	u64 most = rw_size_for(c->max);
 	/* as allocated up front, at most a sixteenth of the memory */
-	u64 mem = (u64)totalram_pages() * PAGE_SIZE / 16 / ALIGN(c->size, 8);
+	u64 mem = (u64)totalram_pages() * PAGE_SIZE / 16 / rw_stride(c);
 
 	return max_t(u64, min3((u64)hint, most, mem), RW_MIN_SLOTS);
 }
@@ -1689,4 +1699,3 @@ static void __exit ratewin_mt_exit(void)
 
 module_init(ratewin_mt_init);
 module_exit(ratewin_mt_exit);
-
