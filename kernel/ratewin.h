@@ -28,7 +28,9 @@ enum {
  * A table's configuration. Immutable once published; a rule with other
  * limits publishes a new one. Entries are laid out by it: gen changes when
  * the layout or the window's meaning changes, and entries are then
- * migrated (see rw_table_reconfigure()).
+ * migrated (see rw_table_reconfigure()). Keys are narrow (ratewin_key.h)
+ * until the table meets IPv6, by a rule or a /proc command; from then on
+ * they are wide, IPv4 keys included.
  */
 struct rw_cfg {
 	struct rw_limits	lim;
@@ -37,7 +39,8 @@ struct rw_cfg {
 	u32			expire_j;
 	u32			gc_j;
 	u8			mode;		/* XT_RATEWIN_MODE_*, never 0 */
-	u8			key_words;
+	u8			wide;		/* keys of 4-word addresses */
+	u8			key_words;	/* every entry's */
 	u8			gen;
 	u8			srcmask[2];	/* [0] IPv4, [1] IPv6 */
 	u8			dstmask[2];
@@ -49,8 +52,11 @@ struct rw_cfg {
 
 /*
  * One key's state, in a slot of the table's array (struct rw_array): the
- * lookup reads the slot itself, no pointer to it. With srcip keys and a
- * rate only, this is 56 bytes. The window and the connection list follow
+ * lookup reads the slot itself, no pointer to it. The algorithm's state
+ * (struct rw_state) is kept in pieces around the first word, where last
+ * fills the four bytes a 64-bit lock word leaves: with an IPv4 source
+ * address key (narrow, see ratewin_key.h) and a rate only, a slot is 40
+ * bytes, with an IPv6 one 56. The window and the connection list follow
  * the key at offsets the cfg gives.
  *
  * A slot's life, told by its first word alone: all zero, EMPTY (never
@@ -79,13 +85,38 @@ struct rw_entry {
 			u8	key_words;
 			u8	gen;
 			u8	flags;
+			u32	last;		/* rw_state.last */
 		};
 	};
+	u64			tokens;		/* rw_state.tokens */
 	u64			admitted;
 	u64			over;
-	struct rw_state		st;
+	u32			ban_start;	/* rw_state.ban_start */
 	u32			key[];
 };
+
+/* The algorithm's state of an entry, and back (entry lock held). */
+static __always_inline struct rw_state rw_entry_state(const struct rw_entry *e)
+{
+	struct rw_state st = {
+		.tokens		= e->tokens,
+		.last		= e->last,
+		.ban_start	= e->ban_start,
+	};
+
+	return st;
+}
+
+static __always_inline void rw_entry_set_state(struct rw_entry *e,
+					       const struct rw_state *st)
+{
+	e->tokens = st->tokens;
+	e->last = st->last;
+	e->ban_start = st->ban_start;
+}
+
+/* Where the key's words begin: also the bytes of a slot before them. */
+#define RW_ENTRY_HDR	offsetof(struct rw_entry, key)
 
 static inline bool rw_lw_dead(unsigned long word)
 {
@@ -249,7 +280,7 @@ static inline void *rw_entry_win_copy(struct rw_entry *e,
 /* The connection list, when present, follows the key, 8-byte aligned. */
 static inline u16 rw_conn_off(u8 key_words)
 {
-	return ALIGN(sizeof(struct rw_entry) + key_words * sizeof(u32), 8);
+	return ALIGN(RW_ENTRY_HDR + key_words * sizeof(u32), 8);
 }
 
 static inline struct nf_conncount_list *rw_entry_conns(struct rw_entry *e)
@@ -267,7 +298,8 @@ static inline u32 rw_now(void)
 
 /*
  * Control operations for /proc writes. Each takes the table mutex.
- * Keys are complete and already masked. Return 0 or a negative errno.
+ * Keys are complete, already masked and wide (ratewin_key.h). Return 0
+ * or a negative errno.
  */
 void rw_table_flush(struct xt_ratewin_tbl *t);
 struct rw_entry *rw_table_next(struct xt_ratewin_tbl *t, u64 *pos);

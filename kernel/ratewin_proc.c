@@ -102,6 +102,7 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	const struct rw_cfg *c;
 	struct rw_state st;
 	void *win = NULL;
+	struct rw_key k;
 	u8 flags, v6;
 	u32 now;
 
@@ -112,19 +113,22 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	}
 	now = rw_now();
 	c = rw_entry_cfg(t, e);
-	st = e->st;
+	st = rw_entry_state(e);
 	flags = e->flags & ~RW_E_LOCKED;
 	win = rw_entry_win_copy(e, c, &winbuf);
-	sn->family = e->family;
-	memset(sn->key, 0, sizeof(sn->key));
-	memcpy(sn->key, e->key,
-	       min_t(u32, e->key_words, RW_KEY_MAX_WORDS) * sizeof(u32));
+	k.family = e->family;
+	k.words = min_t(u8, e->key_words, RW_KEY_MAX_WORDS);
+	memset(k.w, 0, sizeof(k.w));
+	memcpy(k.w, e->key, k.words * sizeof(u32));
 	sn->admitted = e->admitted;
 	sn->over = e->over;
 	l = rw_entry_conns(e);
 	rw_entry_unlock_bh(e);
 
 	/* the rest works on the copies: the entry stays as it is */
+	rw_key_relayout(&k, c->mode, true);	/* shown wide, as written */
+	sn->family = k.family;
+	memcpy(sn->key, k.w, sizeof(sn->key));
 	v6 = sn->family == NFPROTO_IPV6;
 	sn->mode = c->mode;
 	sn->srcmask = c->srcmask[v6];

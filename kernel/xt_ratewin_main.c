@@ -67,11 +67,11 @@ static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
 					 u32 seed)
 {
 	/*
-	 * One address whose other words are zero (an IPv4 address, the
-	 * common key): one word to mix, inline. A function of the key words
+	 * One word, or one address whose other words are zero (an IPv4
+	 * address, narrow or wide: the common key): one word to mix, inline. A function of the key words
 	 * like the other, so keys and entries hash alike.
 	 */
-	if (words == 4 && !(w[1] | w[2] | w[3]))
+	if (words == 1 || (words == 4 && !(w[1] | w[2] | w[3])))
 		return rw_hash_1word(w[0], family, seed);
 	return rw_hash_words_long(w, words, seed ^ family);
 }
@@ -94,11 +94,13 @@ static __always_inline bool rw_key_eq(const struct rw_entry *e,
 	return !memcmp(e->key, k->w, k->words * sizeof(u32));
 }
 
-/* Is the entry's key the IPv4 source address addr? */
+/* Is the entry's key the IPv4 source address addr (narrow or wide)? */
 static __always_inline bool rw_v4_eq(const struct rw_entry *e, u32 addr)
 {
-	return e->family == NFPROTO_IPV4 && e->key_words == 4 &&
-	       !((e->key[0] ^ addr) | e->key[1] | e->key[2] | e->key[3]);
+	if (e->family != NFPROTO_IPV4 || e->key[0] != addr)
+		return false;
+	return e->key_words == 1 ||
+	       (e->key_words == 4 && !(e->key[1] | e->key[2] | e->key[3]));
 }
 
 /*
@@ -175,10 +177,10 @@ static u32 rw_array_size_for(const struct xt_ratewin_tbl *t,
 		     t->min_size);
 }
 
-/* Bytes a slot of c's layout takes: the first word is an unsigned long. */
+/* Bytes a slot of c's layout takes, every slot aligned as an entry is. */
 static u16 rw_stride(const struct rw_cfg *c)
 {
-	return ALIGN(c->size, sizeof(unsigned long));
+	return ALIGN(c->size, __alignof__(struct rw_entry));
 }
 
 static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
@@ -284,7 +286,8 @@ static __always_inline bool rw_slot_claim(struct rw_entry *e)
 static __always_inline void rw_slot_publish(struct rw_entry *e, u8 family,
 					    u8 words, u8 gen, u8 flags)
 {
-	union rw_lw v = { .word = 0 };
+	/* the rest of the word (rw_entry.last, on 64-bit) as filled in */
+	union rw_lw v = { .word = e->lockword };
 
 	v.family = family;
 	v.key_words = words;
@@ -399,9 +402,12 @@ static void rw_slot_init_conns(struct rw_entry *e, const struct rw_cfg *c)
 static void rw_slot_fill(struct rw_entry *e, const struct rw_cfg *c,
 			 const struct rw_key *k, u32 now)
 {
+	struct rw_state st = { };
+
 	/* an EMPTY slot was never used: all zero */
 	memcpy(e->key, k->w, k->words * sizeof(u32));
-	rw_state_start(&e->st, rw_entry_win(e, c), c, now);
+	rw_state_start(&st, rw_entry_win(e, c), c, now);
+	rw_entry_set_state(e, &st);
 	rw_slot_init_conns(e, c);
 }
 
@@ -435,12 +441,12 @@ static void rw_entry_unlink(struct xt_ratewin_tbl *t, struct rw_entry *e)
  */
 static bool rw_entry_idle(struct rw_entry *e, const struct rw_cfg *c, u32 now)
 {
-	struct rw_state st = e->st;
+	struct rw_state st = rw_entry_state(e);
 	union rw_win_buf winbuf;
 	u8 flags = e->flags;
 	void *win;
 
-	if ((u32)(now - e->st.last) < c->expire_j)
+	if ((u32)(now - st.last) < c->expire_j)
 		return false;
 	win = rw_entry_win_copy(e, c, &winbuf);
 	rw_refresh(&st, &flags, win, &c->lim, now);
@@ -455,7 +461,7 @@ static bool rw_entry_idle(struct rw_entry *e, const struct rw_cfg *c, u32 now)
 static __always_inline bool rw_entry_young(const struct rw_entry *e,
 					   u32 expire_j)
 {
-	return (u32)(rw_now() - READ_ONCE(e->st.last)) <
+	return (u32)(rw_now() - READ_ONCE(e->last)) <
 	       min_t(u32, expire_j, 1U << 30);
 }
 
@@ -496,8 +502,12 @@ static bool rw_entry_gc(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	 * Keep every stored age below 2^32 jiffies: an entry idle this long
 	 * is brought up to date (its bucket refilled, old events dropped).
 	 */
-	if ((u32)(now - e->st.last) > (1U << 30))
-		rw_refresh(&e->st, &e->flags, rw_entry_win(e, c), &c->lim, now);
+	if ((u32)(now - e->last) > (1U << 30)) {
+		struct rw_state st = rw_entry_state(e);
+
+		rw_refresh(&st, &e->flags, rw_entry_win(e, c), &c->lim, now);
+		rw_entry_set_state(e, &st);
+	}
 	if (rw_entry_idle(e, c, now) && (!l || !READ_ONCE(l->count))) {
 		rw_entry_unlink(t, e);
 		atomic64_inc(&t->reclaimed);
@@ -645,7 +655,7 @@ static noinline struct rw_entry *rw_create_v4(struct xt_ratewin_tbl *t,
 {
 	struct rw_key k = {
 		.family	= NFPROTO_IPV4,
-		.words	= 4,
+		.words	= c->key_words,	/* 1 or 4: the address first */
 		.w	= { addr },
 	};
 
@@ -722,14 +732,20 @@ static bool rw_key_from_skb(struct rw_key *k, const struct rw_cfg *c,
 	u8 family = xt_family(par), v6 = family == NFPROTO_IPV6;
 	unsigned int thoff = par->thoff;
 	int soff, doff, poff;
-	bool ports = false;
+	bool ports = false, wide;
 	u8 proto;
 
+	/*
+	 * An IPv6 key is wide whatever the table: where it is narrow (no
+	 * IPv6 rule yet, one being loaded), the words differ and the key is
+	 * decided unstored (rw_create()).
+	 */
+	wide = v6 || c->wide;
 	k->family = family;
-	k->words = c->key_words;
-	soff = rw_key_src_off(c->mode);
-	doff = rw_key_dst_off(c->mode);
-	poff = rw_key_port_off(c->mode);
+	k->words = rw_key_words_w(c->mode, wide);
+	soff = rw_key_src_off_w(c->mode, wide);
+	doff = rw_key_dst_off_w(c->mode, wide);
+	poff = rw_key_port_off_w(c->mode, wide);
 	memset(k->w, 0, sizeof(k->w));
 	if (!v6) {
 		const struct iphdr *iph = ip_hdr(skb);
@@ -845,6 +861,7 @@ static __always_inline bool rw_mt_key(const struct sk_buff *skb,
 	struct xt_ratewin_tbl *t = info->table;
 	struct nf_conncount_list *l;
 	u32 now = rw_now(), conns = 0;
+	struct rw_state st;
 	struct rw_entry *e;
 	bool admitted, bh;
 	int tries = 0;
@@ -894,8 +911,10 @@ again:
 		admitted = info->flags & XT_RATEWIN_F_FULL_UNDER;
 		goto out;
 	}
-	admitted = rw_decide_shaped(&e->st, &e->flags, rw_entry_win(e, c),
+	st = rw_entry_state(e);
+	admitted = rw_decide_shaped(&st, &e->flags, rw_entry_win(e, c),
 				    &c->lim, now, skb->len, conns);
+	rw_entry_set_state(e, &st);
 	if (admitted)
 		e->admitted++;
 	else
@@ -962,16 +981,21 @@ static void rw_entry_move(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	oc = rw_entry_cfg(t, e);
 	k.family = e->family;
 	k.words = e->key_words;
+	memset(k.w, 0, sizeof(k.w));
 	memcpy(k.w, e->key, e->key_words * sizeof(u32));
-	if (oc && nc->key_words == k.words)
+	/* into the new layout's width: made wide when IPv6 came */
+	if (oc && rw_key_relayout(&k, nc->mode, nc->wide) &&
+	    k.words == nc->key_words)
 		n = rw_array_claim(t, na, &k, &claimed, true);
 	if (atomic_read(&na->reserved) > 0)
 		atomic_dec(&na->reserved);
 	if (n && claimed) {
+		struct rw_state st = rw_entry_state(e);
+
 		n->admitted = e->admitted;
 		n->over = e->over;
-		n->st = e->st;
-		memcpy(n->key, e->key, k.words * sizeof(u32));
+		rw_entry_set_state(n, &st);
+		memcpy(n->key, k.w, k.words * sizeof(u32));
 		if (nc->win_off && oc->win_off && oc->gen == nc->gen)
 			memcpy(rw_entry_win(n, nc), rw_entry_win(e, oc),
 			       rw_win_size(nc->lim.win_kind, nc->lim.win_n));
@@ -1135,14 +1159,32 @@ void rw_table_flush(struct xt_ratewin_tbl *t)
 	mutex_unlock(&t->mutex);
 }
 
-int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *k)
+static struct rw_cfg *rw_table_widen(struct xt_ratewin_tbl *t,
+				     struct rw_cfg *old);
+
+/*
+ * Keys from /proc commands come wide (ratewin_key.h); tables of IPv4 keys
+ * only store them narrow. False where the key has no place in c's layout.
+ */
+static bool rw_key_for_cfg(struct rw_key *k, const struct rw_key *wide,
+			   const struct rw_cfg *c)
 {
-	struct rw_entry *e;
+	*k = *wide;
+	return rw_key_relayout(k, c->mode, c->wide) &&
+	       k->words == c->key_words;
+}
+
+int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *wk)
+{
+	struct rw_entry *e = NULL;
 	int err = -ENOENT;
+	struct rw_key k;
 
 	mutex_lock(&t->mutex);
 	rcu_read_lock();
-	e = rw_lookup(t, k, 0, false);
+	/* an IPv6 key in a table of narrow keys is not in it */
+	if (rw_key_for_cfg(&k, wk, rcu_dereference(t->cfg)))
+		e = rw_lookup(t, &k, 0, false);
 	if (e) {
 		rw_entry_lock_bh(e);
 		if (!(e->flags & RW_E_DEAD)) {
@@ -1156,17 +1198,26 @@ int rw_table_forget(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	return err;
 }
 
-int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
+int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *wk)
 {
 	struct rw_entry *e;
+	struct rw_key k;
 	struct rw_cfg *c;
-	u32 now = rw_now();
+	u32 now;
 	int err = 0;
 
 	mutex_lock(&t->mutex);
 	c = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
+	/* the first IPv6 key of a table of IPv4 rules: every key made wide */
+	if (wk->family == NFPROTO_IPV6 && !c->wide) {
+		c = rw_table_widen(t, c);
+		if (IS_ERR(c)) {
+			mutex_unlock(&t->mutex);
+			return PTR_ERR(c);
+		}
+	}
 	/* a key parsed before a rule changed the key fields: wrong size */
-	if (k->words != c->key_words) {
+	if (!rw_key_for_cfg(&k, wk, c)) {
 		mutex_unlock(&t->mutex);
 		return -EINVAL;
 	}
@@ -1174,7 +1225,8 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	rw_table_resize(t, c);
 	rcu_read_lock();
 	local_bh_disable();
-	e = rw_get(t, c, k, 0, now, false);
+	now = rw_now();
+	e = rw_get(t, c, &k, 0, now, false);
 	if (IS_ERR_OR_NULL(e)) {
 		err = PTR_ERR(e) == -EAGAIN ? -EAGAIN : -ENOSPC;
 		goto out;
@@ -1182,15 +1234,18 @@ int rw_table_record(struct xt_ratewin_tbl *t, const struct rw_key *k)
 	rw_entry_lock(e);
 	if (!(e->flags & RW_E_DEAD)) {
 		u64 cost = rw_cost(&c->lim, 1);
+		struct rw_state st;
 		void *win;
 
 		/* not before the lock: st.last must never be ahead of now */
 		now = rw_now();
 		c = rw_entry_cfg(t, e);
 		win = rw_entry_win(e, c);
-		rw_refresh(&e->st, &e->flags, win, &c->lim, now);
+		st = rw_entry_state(e);
+		rw_refresh(&st, &e->flags, win, &c->lim, now);
 		if (c->lim.flags & XT_RATEWIN_F_RATE)
-			e->st.tokens -= min(e->st.tokens, cost);
+			st.tokens -= min(st.tokens, cost);
+		rw_entry_set_state(e, &st);
 		if (win)
 			rw_win_record(win, &c->lim, now);
 		e->admitted++;
@@ -1317,12 +1372,42 @@ static const char *rw_info_invalid(const struct xt_ratewin_mtinfo *info,
 }
 
 /* Build a configuration from a rule; old is the table's current one. */
+/*
+ * Lay entries out by c's limits and key width: header, key, [connection
+ * list], [window]. A new generation where that differs from old's.
+ */
+static void rw_cfg_layout(struct rw_cfg *c, const struct rw_cfg *old)
+{
+	u32 off;
+
+	c->key_words = rw_key_words_w(c->mode, c->wide);
+	c->conn_off = 0;
+	c->win_off = 0;
+	off = RW_ENTRY_HDR + c->key_words * sizeof(u32);
+	if (c->info.flags & XT_RATEWIN_F_CONN) {
+		c->conn_off = rw_conn_off(c->key_words);
+		off = c->conn_off + sizeof(struct nf_conncount_list);
+	}
+	if (c->info.flags & XT_RATEWIN_F_WINDOW) {
+		c->win_off = ALIGN(off, 4);
+		off = c->win_off + rw_win_size(c->lim.win_kind, c->lim.win_n);
+	}
+	c->size = off;
+
+	c->gen = old ? old->gen : 0;
+	if (old && (old->win_off != c->win_off || old->conn_off != c->conn_off ||
+		    old->size != c->size || old->key_words != c->key_words ||
+		    old->lim.win_kind != c->lim.win_kind ||
+		    old->lim.win_n != c->lim.win_n ||
+		    old->lim.win_j != c->lim.win_j))
+		c->gen++;
+}
+
 static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
 				   u8 family, const struct rw_cfg *old)
 {
 	struct rw_cfg *c = kzalloc(sizeof(*c), GFP_KERNEL);
 	u8 v6 = family == NFPROTO_IPV6;
-	u32 off;
 
 	if (!c)
 		return NULL;
@@ -1336,7 +1421,7 @@ static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
 	c->info = *info;
 	c->info.table = NULL;
 	c->mode = rw_mode(info->mode);
-	c->key_words = rw_key_words(c->mode);
+	c->wide = v6 || (old && old->wide);
 	if (old) {
 		memcpy(c->srcmask, old->srcmask, sizeof(c->srcmask));
 		memcpy(c->dstmask, old->dstmask, sizeof(c->dstmask));
@@ -1352,25 +1437,7 @@ static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
 	c->gc_j = msecs_to_jiffies(info->htable_gc_ms ?:
 				   XT_RATEWIN_DEFAULT_GC_MS);
 
-	/* layout: header, key, [connection list], [window] */
-	off = sizeof(struct rw_entry) + c->key_words * sizeof(u32);
-	if (info->flags & XT_RATEWIN_F_CONN) {
-		c->conn_off = rw_conn_off(c->key_words);
-		off = c->conn_off + sizeof(struct nf_conncount_list);
-	}
-	if (info->flags & XT_RATEWIN_F_WINDOW) {
-		c->win_off = ALIGN(off, 4);
-		off = c->win_off + rw_win_size(c->lim.win_kind, c->lim.win_n);
-	}
-	c->size = off;
-
-	c->gen = old ? old->gen : 0;
-	if (old && (old->win_off != c->win_off || old->conn_off != c->conn_off ||
-		    old->size != c->size || old->key_words != c->key_words ||
-		    old->lim.win_kind != c->lim.win_kind ||
-		    old->lim.win_n != c->lim.win_n ||
-		    old->lim.win_j != c->lim.win_j))
-		c->gen++;
+	rw_cfg_layout(c, old);
 	return c;
 }
 
@@ -1395,6 +1462,7 @@ static bool rw_cfg_same(const struct rw_cfg *c,
 	const u32 rule_only = XT_RATEWIN_F_UPTO | XT_RATEWIN_F_FULL_UNDER;
 
 	return (c->info.flags & ~rule_only) == (info->flags & ~rule_only) &&
+	       (!v6 || c->wide) &&
 	       c->mode == rw_mode(info->mode) &&
 	       c->srcmask[v6] == info->srcmask &&
 	       c->dstmask[v6] == info->dstmask &&
@@ -1411,32 +1479,23 @@ static bool rw_cfg_same(const struct rw_cfg *c,
 	       c->info.htable_gc_ms == info->htable_gc_ms;
 }
 
-/* A rule with other limits: they apply to the table now. rn->mutex held. */
-static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
-				const struct xt_ratewin_mtinfo *info,
-				u8 family)
+/*
+ * Make c the table's cfg in old's place: entries of a new layout move to
+ * a new array, and where the key fields changed they are flushed. Table
+ * mutex held; c is freed on failure.
+ */
+static int rw_table_apply(struct xt_ratewin_tbl *t, struct rw_cfg *old,
+			  struct rw_cfg *c, const char *why)
 {
 	struct rw_array *na = NULL;
-	struct rw_cfg *old, *c;
 	bool rekey;
 
-	mutex_lock(&t->mutex);
-	old = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
-	if (rw_cfg_same(old, info, family)) {
-		mutex_unlock(&t->mutex);
-		return 0;
-	}
-	c = rw_cfg_build(info, family, old);
-	if (!c) {
-		mutex_unlock(&t->mutex);
-		return -ENOMEM;
-	}
 	rekey = c->mode != old->mode ||
 		memcmp(c->srcmask, old->srcmask, sizeof(c->srcmask)) ||
 		memcmp(c->dstmask, old->dstmask, sizeof(c->dstmask));
 	if (rekey)
 		c->gen = old->gen + 1;
-	t->min_size = rw_min_size(info, c);
+	t->min_size = rw_min_size(&c->info, c);
 	/* the new layout's array first: without it, nothing changes */
 	if (rekey || c->gen != old->gen) {
 		u32 live = rekey ? 0 : atomic_read(&t->count);
@@ -1446,12 +1505,11 @@ static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
 			na = rw_array_alloc(RW_MIN_SLOTS, c);
 		if (!na) {
 			t->min_size = rw_min_size(&old->info, old);
-			mutex_unlock(&t->mutex);
 			kfree(c);
 			return -ENOMEM;
 		}
 	}
-	pr_info("table %s: limits changed by a new rule%s\n", t->name,
+	pr_info("table %s: %s%s\n", t->name, why,
 		rekey ? "; key fields changed, entries flushed" : "");
 
 	/* entries of the old layout find theirs there until they are moved */
@@ -1464,10 +1522,49 @@ static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
 	else
 		synchronize_rcu();
 	RCU_INIT_POINTER(t->prev_cfg, NULL);
-	mutex_unlock(&t->mutex);
 	kfree_rcu(old, rcu);
 	mod_delayed_work(system_unbound_wq, &t->gc_work, c->gc_j);
 	return 0;
+}
+
+/* A rule with other limits: they apply to the table now. rn->mutex held. */
+static int rw_table_reconfigure(struct xt_ratewin_tbl *t,
+				const struct xt_ratewin_mtinfo *info,
+				u8 family)
+{
+	struct rw_cfg *old, *c;
+	int err;
+
+	mutex_lock(&t->mutex);
+	old = rcu_dereference_protected(t->cfg, lockdep_is_held(&t->mutex));
+	if (rw_cfg_same(old, info, family)) {
+		mutex_unlock(&t->mutex);
+		return 0;
+	}
+	c = rw_cfg_build(info, family, old);
+	err = c ? rw_table_apply(t, old, c, family == NFPROTO_IPV6 && !old->wide ?
+				 "IPv6 rule: keys made wide" :
+				 "limits changed by a new rule") : -ENOMEM;
+	mutex_unlock(&t->mutex);
+	return err;
+}
+
+/*
+ * The table's keys made wide, for an IPv6 key (a /proc command) in a table
+ * of IPv4 rules. Table mutex held. Returns the cfg in force.
+ */
+static struct rw_cfg *rw_table_widen(struct xt_ratewin_tbl *t,
+				     struct rw_cfg *old)
+{
+	struct rw_cfg *c = kmemdup(old, sizeof(*old), GFP_KERNEL);
+
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	c->wide = 1;
+	rw_cfg_layout(c, old);
+	if (rw_table_apply(t, old, c, "IPv6 key: keys made wide"))
+		return ERR_PTR(-ENOMEM);
+	return c;
 }
 
 static struct xt_ratewin_tbl *rw_table_find(struct rw_net *rn, const char *name)
@@ -1669,8 +1766,8 @@ static int __init ratewin_mt_init(void)
 	static struct lock_class_key entry_lock_key;
 	int err;
 
-	/* a rate-only srcip entry: 40 + 16 bytes of key */
-	BUILD_BUG_ON(BITS_PER_LONG == 64 && sizeof(struct rw_entry) != 40);
+	/* a rate-only entry: 36 bytes and the key (narrow IPv4: 40 in all) */
+	BUILD_BUG_ON(RW_ENTRY_HDR != 36);
 	/* the lock bit is bit 4 of flags, byte 3 of the lock word */
 	BUILD_BUG_ON(offsetof(struct rw_entry, flags) -
 		     offsetof(struct rw_entry, lockword) != 3);

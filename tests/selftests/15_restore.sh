@@ -51,14 +51,23 @@ ip4=$(ipt_backends 4 | head -1)
 ip6=$(ipt_backends 6 | head -1)
 if [ -n "$ip4" ] && [ -n "$ip6" ]; then
 	# one table of one entry: the IPv4 source fills it, the IPv6 one finds
-	# it full
+	# it full. The IPv4 rule's table stores narrow keys; the IPv6 rule
+	# makes them wide, and the IPv4 entry keeps its events.
 	in_ns "$NS_B" "$ip4" -A INPUT $(icmp_rule 4) -m ratewin --ratewin-name sh \
 		--ratewin-window 5/60s --ratewin-htable-max 1
+	ping_from "$NS_A" "$IP4_A" "$IP4_B"
+	slot_bytes() { in_ns "$NS_B" sed -n 's/^# memory .* slots of \([0-9]*\) bytes,.*/\1/p' /proc/net/xt_ratewin/sh; }
+	expect_eq "IPv4 rules only: narrow keys, 64-byte slots" "$(slot_bytes)" 64
 	in_ns "$NS_B" "$ip6" -A INPUT $(icmp_rule 6) -m ratewin --ratewin-name sh \
 		--ratewin-window 5/60s --ratewin-htable-max 1
+	expect_eq "the IPv6 rule made the keys wide: 80-byte slots, logged once" \
+		"$(slot_bytes) $(dmesg | grep -c 'table sh: IPv6 rule: keys made wide')" "80 1"
+	expect_eq "and the IPv4 entry kept its event" \
+		"$(in_ns "$NS_B" grep -c "^src=$IP4_A .*window=1/5 .*admitted=1 " /proc/net/xt_ratewin/sh)" 1
 	ping_from "$NS_A" "$IP4_A" "$IP4_B"
 	ping_from "$NS_A" "$IP6_A" "$IP6_B"
-	expect_eq "$ip4: IPv4 key admitted" "$(rule_pkts "$NS_B" "$ip4")" 0
+	expect_eq "$ip4: IPv4 key admitted, twice in one entry" \
+		"$(rule_pkts "$NS_B" "$ip4") $(in_ns "$NS_B" grep -c "^src=$IP4_A .*window=2/5 " /proc/net/xt_ratewin/sh)" "0 1"
 	expect_eq "$ip6: IPv6 key finds the shared table full" \
 		"$(rule_pkts "$NS_B" "$ip6")" 1
 	in_ns "$NS_B" "$ip4" -F INPUT

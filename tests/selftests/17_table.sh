@@ -54,11 +54,14 @@ table_is() {
 in_ns "$NS" $IPT -t raw -A PREROUTING -s 192.0.2.99 -m ratewin \
 	--ratewin-name grow --ratewin-window 5/1h "${TUNE[@]}" \
 	--ratewin-htable-expire 3600000 || ksft_exit_fail "rule grow"
-expect_eq "a new table starts at its smallest array: 256 slots, none used" \
-	"$(memline grow | sed 's/# memory [0-9]* KB: //')" "256 slots of 80 bytes, 0 used, unstored 0"
+# an IPv4 table's keys are narrow: 36 bytes, a 4-byte address and a
+# 24-byte window of 5 events; 64 a slot
+expect_eq "a new table starts at its smallest array: 256 slots of 64 bytes (narrow IPv4 keys), none used" \
+	"$(memline grow | sed 's/# memory [0-9]* KB: //')" "256 slots of 64 bytes, 0 used, unstored 0"
 
 # 5000 IPv4 and 1000 IPv6 keys, one event each; the first 2000 IPv4 keys
-# a second one, written after the table has grown past them
+# a second one, written after the table has grown past them and after
+# the first IPv6 key made its keys wide
 r=$(in_ns "$NS" python3 - "$D/grow" << 'EOF'
 import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY)
@@ -90,6 +93,8 @@ info "after growing: $(memline grow)"
 check "the array grew with them: $s slots for 6000 (a small array is rebuilt at half full)" \
 	test "${s:-0}" -ge 11998
 expect_eq "the header counts 6000 entries" "$(entries grow)" 6000
+expect_eq "the first IPv6 key made the keys wide: 16-byte addresses, 80-byte slots" \
+	"$(memline grow | sed -n 's/.* slots of \([0-9]*\) bytes,.*/\1/p')" 80
 wr() { in_ns "$NS" sh -c "printf '%s' '$2' > $D/$1" 2> /dev/null; }
 check "flush" wr grow "/"
 check "a flushed table is back at its smallest array, none used" table_is grow 0 256 0
