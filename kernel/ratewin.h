@@ -111,7 +111,8 @@ static __always_inline void rw_entry_set_state(struct rw_entry *e,
 					       const struct rw_state *st)
 {
 	e->tokens = st->tokens;
-	e->last = st->last;
+	/* read without the lock: rw_entry_young(), and the word by lookups */
+	WRITE_ONCE(e->last, st->last);
 	e->ban_start = st->ban_start;
 }
 

@@ -11,6 +11,7 @@
 
 #include <linux/version.h>
 #include <linux/proc_fs.h>
+#include <linux/vmalloc.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_count.h>
 
@@ -23,6 +24,13 @@
 #define rw_pde_data(inode)	PDE_DATA(inode)
 #else
 #define rw_pde_data(inode)	pde_data(inode)
+#endif
+
+/* vmalloc_huge(): huge pages for a large vmalloc area, from 5.18 */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 18, 0)
+#define rw_vmalloc_huge(size, gfp)	__vmalloc(size, gfp)
+#else
+#define rw_vmalloc_huge(size, gfp)	vmalloc_huge(size, gfp)
 #endif
 
 /*

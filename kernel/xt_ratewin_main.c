@@ -185,18 +185,29 @@ static u16 rw_stride(const struct rw_cfg *c)
 
 static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
 {
+	/*
+	 * A table of the largest size the ABI allows may not fit: fail
+	 * without a WARN and without the OOM killer (the caller copes).
+	 */
+	const gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	struct rw_array *a = kzalloc(sizeof(*a), GFP_KERNEL);
+	size_t bytes;
 
 	if (!a)
 		return NULL;
 	a->size = max(size, RW_MIN_SLOTS);
 	a->stride = rw_stride(c);
+	bytes = array_size(a->size, a->stride);
 	/*
-	 * A table of the largest size the ABI allows may not fit: fail
-	 * without a WARN and without the OOM killer (the caller copes).
+	 * A large array in huge pages where there are some, as the kernel's
+	 * own large hash tables are (alloc_large_system_hash()): a cold
+	 * lookup then misses the cache for its slot, and not also the TLB
+	 * for the slot's page. Small ones from the slab, or 4 KB pages.
 	 */
-	a->slots = kvzalloc(array_size(a->size, a->stride), GFP_KERNEL_ACCOUNT |
-			    __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
+	if (bytes >= PMD_SIZE)
+		a->slots = rw_vmalloc_huge(bytes, gfp | __GFP_ZERO);
+	else
+		a->slots = kvzalloc(bytes, gfp);
 	if (!a->slots) {
 		kfree(a);
 		return NULL;
