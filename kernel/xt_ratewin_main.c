@@ -183,6 +183,9 @@ static u16 rw_stride(const struct rw_cfg *c)
 	return ALIGN(c->size, __alignof__(struct rw_entry));
 }
 
+/* Bytes in the arrays of every table (for rw_min_size()). */
+static atomic_long_t rw_array_bytes = ATOMIC_LONG_INIT(0);
+
 static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
 {
 	/*
@@ -212,6 +215,7 @@ static struct rw_array *rw_array_alloc(u32 size, const struct rw_cfg *c)
 		kfree(a);
 		return NULL;
 	}
+	atomic_long_add(bytes, &rw_array_bytes);
 	a->hash_rnd = get_random_u32();
 	a->grow_at = rw_grow_at(a->size);
 	a->cap = rw_cap(a->size);
@@ -254,6 +258,7 @@ static void rw_array_free(struct rw_array *a)
 		if (!(i % 4096))
 			cond_resched();
 	}
+	atomic_long_sub((size_t)a->size * a->stride, &rw_array_bytes);
 	if (rw_leak_on_purpose())
 		return;
 	kvfree(a->slots);
@@ -1452,16 +1457,35 @@ static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
 	return c;
 }
 
-/* The smallest array: --ratewin-htable-size slots (a hint, as in hashlimit). */
+/*
+ * The smallest array: --ratewin-htable-size slots (a hint, as in
+ * hashlimit). Allocated up front, before any key needs it, so bounded:
+ * a table's at most a sixteenth of the memory, and while the arrays of
+ * all tables (less own, the table's present one) hold a quarter, new
+ * tables start at the smallest size and grow with their keys. Many
+ * rules with huge sizes then cannot take the memory from everything else.
+ */
 static u32 rw_min_size(const struct xt_ratewin_mtinfo *info,
-		       const struct rw_cfg *c)
+		       const struct rw_cfg *c, u64 own)
 {
 	u32 hint = info->htable_size ?: XT_RATEWIN_DEFAULT_SIZE;
 	u64 most = rw_size_for(c->max);
-	/* as allocated up front, at most a sixteenth of the memory */
-	u64 mem = (u64)totalram_pages() * PAGE_SIZE / 16 / rw_stride(c);
+	u64 ram = (u64)totalram_pages() * PAGE_SIZE;
+	u64 used = max_t(long, atomic_long_read(&rw_array_bytes), 0);
+	u64 others = used > own ? used - own : 0;
+	u64 room = ram / 4 > others ? ram / 4 - others : 0;
+	u64 mem = min(ram / 16, room) / rw_stride(c);
 
 	return max_t(u64, min3((u64)hint, most, mem), RW_MIN_SLOTS);
+}
+
+/* Bytes of the table's array (table mutex held). */
+static u64 rw_table_array_bytes(struct xt_ratewin_tbl *t)
+{
+	struct rw_array *a = rcu_dereference_protected(t->arr,
+					lockdep_is_held(&t->mutex));
+
+	return (u64)a->size * a->stride;
 }
 
 static bool rw_cfg_same(const struct rw_cfg *c,
@@ -1506,7 +1530,7 @@ static int rw_table_apply(struct xt_ratewin_tbl *t, struct rw_cfg *old,
 		memcmp(c->dstmask, old->dstmask, sizeof(c->dstmask));
 	if (rekey)
 		c->gen = old->gen + 1;
-	t->min_size = rw_min_size(&c->info, c);
+	t->min_size = rw_min_size(&c->info, c, rw_table_array_bytes(t));
 	/* the new layout's array first: without it, nothing changes */
 	if (rekey || c->gen != old->gen) {
 		u32 live = rekey ? 0 : atomic_read(&t->count);
@@ -1515,7 +1539,8 @@ static int rw_table_apply(struct xt_ratewin_tbl *t, struct rw_cfg *old,
 		if (!na && rekey)
 			na = rw_array_alloc(RW_MIN_SLOTS, c);
 		if (!na) {
-			t->min_size = rw_min_size(&old->info, old);
+			t->min_size = rw_min_size(&old->info, old,
+						  rw_table_array_bytes(t));
 			kfree(c);
 			return -ENOMEM;
 		}
@@ -1605,7 +1630,7 @@ static struct xt_ratewin_tbl *rw_table_create(struct net *net, struct rw_net *rn
 		kfree(t);
 		return ERR_PTR(-ENOMEM);
 	}
-	t->min_size = rw_min_size(info, c);
+	t->min_size = rw_min_size(info, c, 0);
 	a = rw_array_alloc(t->min_size, c);
 	if (!a && t->min_size > RW_MIN_SLOTS) {
 		/* the size asked for is a hint: a small table grows */

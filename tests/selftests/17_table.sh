@@ -148,6 +148,35 @@ else
 	skip "two CPUs inserting while the array grows" "no pktgen or one CPU"
 fi
 
+# ---- arrays made up front are bounded, per table and in all ----
+# --ratewin-htable-size asks for an array before any key needs it: one
+# table gets at most a sixteenth of the memory, and once all tables' arrays
+# hold a quarter, a new table starts at 256 slots (and grows with its keys).
+# Eight tables of the largest size allowed, 448-byte slots (a window of 100).
+kb_of() { memline "$1" | sed -n 's/^# memory \([0-9]*\) KB:.*/\1/p'; }
+ram_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
+total=0 small=0 biggest=0 made=0
+for i in 0 1 2 3 4 5 6 7; do
+	in_ns "$NS" $IPT -t raw -A PREROUTING -s 192.0.2.98 -m ratewin \
+		--ratewin-name big$i --ratewin-window 100/1s \
+		--ratewin-htable-size 16777216 --ratewin-htable-max 67108864 ||
+		break
+	made=$((made + 1))
+	kb=$(kb_of big$i)
+	total=$((total + ${kb:-0}))
+	[ "${kb:-0}" -gt "$biggest" ] && biggest=$kb
+	[ "$(slots big$i)" = 256 ] && small=$((small + 1))
+done
+info "8 tables of 16777216 slots asked: $total KB in all, the largest $biggest KB, $small at 256 slots; memory $ram_kb KB"
+expect_eq "eight rules asking for the largest array are all loaded" "$made" 8
+check "no table's array above a sixteenth of the memory ($biggest KB of $ram_kb)" \
+	test "$biggest" -le $((ram_kb / 16 + 1))
+check "all of them within a quarter of the memory, and 256 slots each beyond ($total KB)" \
+	test "$total" -le $((ram_kb / 4 + 8 * 112))
+check "the tables past the quarter start at 256 slots ($small of 8)" \
+	test "$small" -ge 3
+in_ns "$NS" $IPT -t raw -F PREROUTING
+
 # ---- GC reclaims every entry, and the array shrinks back ----
 in_ns "$NS" $IPT -t raw -A PREROUTING -s 192.0.2.99 -m ratewin \
 	--ratewin-name gc --ratewin-window 5/1s "${TUNE[@]}" \
