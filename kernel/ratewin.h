@@ -116,6 +116,15 @@ static __always_inline void rw_entry_set_state(struct rw_entry *e,
 	e->ban_start = st->ban_start;
 }
 
+/* A copy of the entry's key, as the entry lays it out (narrow or wide). */
+static inline void rw_entry_key(const struct rw_entry *e, struct rw_key *k)
+{
+	k->family = e->family;
+	k->words = min_t(u8, e->key_words, RW_KEY_MAX_WORDS);
+	memset(k->w, 0, sizeof(k->w));
+	memcpy(k->w, e->key, k->words * sizeof(u32));
+}
+
 /* Where the key's words begin: also the bytes of a slot before them. */
 #define RW_ENTRY_HDR	offsetof(struct rw_entry, key)
 

@@ -116,10 +116,7 @@ static bool rw_snap_entry(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	st = rw_entry_state(e);
 	flags = e->flags & ~RW_E_LOCKED;
 	win = rw_entry_win_copy(e, c, &winbuf);
-	k.family = e->family;
-	k.words = min_t(u8, e->key_words, RW_KEY_MAX_WORDS);
-	memset(k.w, 0, sizeof(k.w));
-	memcpy(k.w, e->key, k.words * sizeof(u32));
+	rw_entry_key(e, &k);
 	sn->admitted = e->admitted;
 	sn->over = e->over;
 	l = rw_entry_conns(e);

@@ -68,8 +68,9 @@ static __always_inline u32 rw_hash_words(const u32 *w, u8 words, u8 family,
 {
 	/*
 	 * One word, or one address whose other words are zero (an IPv4
-	 * address, narrow or wide: the common key): one word to mix, inline. A function of the key words
-	 * like the other, so keys and entries hash alike.
+	 * address, narrow or wide: the common key): one word to mix,
+	 * inline. A function of the key words like the other, so keys and
+	 * entries hash alike.
 	 */
 	if (words == 1 || (words == 4 && !(w[1] | w[2] | w[3])))
 		return rw_hash_1word(w[0], family, seed);
@@ -995,10 +996,7 @@ static void rw_entry_move(struct xt_ratewin_tbl *t, struct rw_entry *e,
 	}
 	now = rw_now();		/* under the lock, as on the packet path */
 	oc = rw_entry_cfg(t, e);
-	k.family = e->family;
-	k.words = e->key_words;
-	memset(k.w, 0, sizeof(k.w));
-	memcpy(k.w, e->key, e->key_words * sizeof(u32));
+	rw_entry_key(e, &k);
 	/* into the new layout's width: made wide when IPv6 came */
 	if (oc && rw_key_relayout(&k, nc->mode, nc->wide) &&
 	    k.words == nc->key_words)
@@ -1387,7 +1385,6 @@ static const char *rw_info_invalid(const struct xt_ratewin_mtinfo *info,
 	return NULL;
 }
 
-/* Build a configuration from a rule; old is the table's current one. */
 /*
  * Lay entries out by c's limits and key width: header, key, [connection
  * list], [window]. A new generation where that differs from old's.
@@ -1419,6 +1416,7 @@ static void rw_cfg_layout(struct rw_cfg *c, const struct rw_cfg *old)
 		c->gen++;
 }
 
+/* Build a configuration from a rule; old is the table's current one. */
 static struct rw_cfg *rw_cfg_build(const struct xt_ratewin_mtinfo *info,
 				   u8 family, const struct rw_cfg *old)
 {
